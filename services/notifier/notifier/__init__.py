@@ -1,0 +1,1 @@
+"""The notifier service: templated, tracked, multi-channel messages."""

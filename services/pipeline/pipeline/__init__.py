@@ -1,0 +1,1 @@
+"""The pipeline service: jobs, applications and their stages."""

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import EmailStr, Field, model_validator
+
+from shared.http.schemas import RequestModel, ResponseModel
+
+
+class CandidateIn(RequestModel):
+    full_name: str = Field(min_length=1, max_length=200, examples=["Li Lei"])
+    email: EmailStr = Field(examples=["li.lei@example.com"])
+
+
+class ApplicationCreate(RequestModel):
+    candidate: CandidateIn
+
+
+class ApplicationRead(ResponseModel):
+    id: uuid.UUID
+    job_id: uuid.UUID
+    candidate_id: uuid.UUID
+    stage_key: str = Field(examples=["ai_interview"])
+    status: str = Field(examples=["active"])
+    version: int = Field(description="Send as If-Match to change the application.", examples=[1])
+    created_at: datetime
+    updated_at: datetime
+
+
+class TransitionIn(RequestModel):
+    transition: Literal["advance", "move"] = Field(
+        description="`advance`: to the next stage; `move`: to the stage named in `to_stage`.",
+        examples=["move"],
+    )
+    to_stage: str | None = Field(default=None, max_length=40, examples=["round_2"])
+    reason: str | None = Field(default=None, max_length=1000, examples=["Strong AI interview"])
+
+    @model_validator(mode="after")
+    def _to_stage_for_move(self) -> TransitionIn:
+        if self.transition == "move" and not self.to_stage:
+            raise ValueError("to_stage is required for move")
+        return self
+
+
+class StageChangeRead(ResponseModel):
+    transition: str = Field(examples=["move"])
+    from_stage: str | None = Field(examples=["ai_interview"])
+    to_stage: str = Field(examples=["round_2"])
+    reason: str | None = Field(examples=["Strong AI interview"])
+    actor_kind: str = Field(examples=["hr"])
+    actor_id: str | None = Field(examples=["hr-alice"])
+    version: int = Field(examples=[2])
+    occurred_at: datetime

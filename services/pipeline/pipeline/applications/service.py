@@ -1,0 +1,176 @@
+"""Applications: creation, visibility and moving through the job's stages."""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pipeline.applications.models import Application, Candidate, StageChange
+from pipeline.applications.schemas import ApplicationCreate, TransitionIn
+from pipeline.applications.transitions import Move, Stage, TransitionRefused, plan
+from pipeline.jobs.models import Job
+from pipeline.jobs.service import visible_jobs
+from shared.auth.principal import Principal
+from shared.events.pipeline import Actor, StageChangedV1, StageRef
+from shared.http.pagination import PageParams, paginate
+from shared.problems import Problem, conflict, version_mismatch
+from shared.unit import UnitOfWork
+
+
+async def _candidate_for(unit: UnitOfWork, *, full_name: str, email: str) -> uuid.UUID:
+    """The candidate with this email, created if new (a person applying twice is one candidate)."""
+    normalized = email.strip().lower()
+    inserted = await unit.session.execute(
+        pg_insert(Candidate)
+        .values(id=uuid.uuid4(), full_name=full_name, email=normalized, created_at=unit.clock.now())
+        .on_conflict_do_nothing(index_elements=[Candidate.email])
+        .returning(Candidate.id)
+    )
+    candidate_id = inserted.scalar_one_or_none()
+    if candidate_id is not None:
+        return candidate_id
+    return (
+        await unit.session.execute(sa.select(Candidate.id).where(Candidate.email == normalized))
+    ).scalar_one()
+
+
+async def create(*, unit: UnitOfWork, job: Job, application_in: ApplicationCreate) -> Application:
+    candidate_id = await _candidate_for(
+        unit,
+        full_name=application_in.candidate.full_name,
+        email=str(application_in.candidate.email),
+    )
+    now = unit.clock.now()
+    inserted = await unit.session.execute(
+        pg_insert(Application)
+        .values(
+            id=uuid.uuid4(),
+            job_id=job.id,
+            candidate_id=candidate_id,
+            stage_key=job.stages[0]["key"],
+            status="active",
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=[Application.job_id, Application.candidate_id])
+        .returning(Application.id)
+    )
+    application_id = inserted.scalar_one_or_none()
+    if application_id is None:
+        existing = await unit.session.execute(
+            sa.select(Application.id).where(
+                Application.job_id == job.id, Application.candidate_id == candidate_id
+            )
+        )
+        raise conflict(
+            "This candidate already applied to this job.",
+            slug="duplicate-application",
+            application_id=str(existing.scalar_one()),
+        )
+    return await unit.session.get_one(Application, application_id)
+
+
+def visible_applications(principal: Principal) -> sa.Select[tuple[Application]]:
+    """Applications of the jobs the caller may see."""
+    jobs = visible_jobs(principal).with_only_columns(Job.id).scalar_subquery()
+    return sa.select(Application).where(Application.job_id.in_(jobs))
+
+
+async def get_visible(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    application_id: uuid.UUID,
+    for_update: bool = False,
+) -> Application | None:
+    statement = visible_applications(principal).where(Application.id == application_id)
+    if for_update:
+        statement = statement.with_for_update()
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def list_visible(
+    *, session: AsyncSession, principal: Principal, params: PageParams, job_id: uuid.UUID | None
+) -> tuple[list[Application], str | None]:
+    statement = visible_applications(principal)
+    if job_id is not None:
+        statement = statement.where(Application.job_id == job_id)
+    return await paginate(
+        session,
+        statement,
+        order_by=[Application.created_at, Application.id],
+        params=params,
+        descending=True,
+    )
+
+
+async def history(*, session: AsyncSession, application_id: uuid.UUID) -> list[StageChange]:
+    result = await session.execute(
+        sa.select(StageChange)
+        .where(StageChange.application_id == application_id)
+        .order_by(StageChange.version)
+    )
+    return list(result.scalars())
+
+
+async def transition(
+    *,
+    unit: UnitOfWork,
+    principal: Principal,
+    application: Application,
+    expected_version: int | None,
+    command: TransitionIn,
+) -> Application:
+    """Move the application, record who/when/why and emit ``stage_changed``, atomically."""
+    if expected_version is not None and expected_version != application.version:
+        raise version_mismatch(application.version)
+    job = await unit.session.get_one(Job, application.job_id)
+    stages = [Stage(stage["key"], stage["kind"]) for stage in job.stages]
+    try:
+        outcome = plan(
+            stages,
+            application.stage_key,
+            application.status,  # type: ignore[arg-type]
+            Move(command.transition, command.to_stage),
+        )
+    except TransitionRefused as refused:
+        raise Problem(
+            409, "Transition not allowed", str(refused), slug="transition-refused"
+        ) from refused
+    now = unit.clock.now()
+    application.stage_key = outcome.to_stage.key
+    application.updated_at = now
+    await unit.session.flush()  # bumps the version; a concurrent writer fails here
+    unit.session.add(
+        StageChange(
+            application_id=application.id,
+            transition=command.transition,
+            from_stage=outcome.from_stage.key,
+            to_stage=outcome.to_stage.key,
+            reason=command.reason,
+            actor_kind=principal.role.value,
+            actor_id=principal.subject,
+            version=application.version,
+            occurred_at=now,
+        )
+    )
+    await unit.emit(
+        StageChangedV1(
+            application_id=application.id,
+            job_id=application.job_id,
+            candidate_id=application.candidate_id,
+            transition=command.transition,
+            from_stage=StageRef(key=outcome.from_stage.key, kind=outcome.from_stage.kind),
+            to_stage=StageRef(key=outcome.to_stage.key, kind=outcome.to_stage.kind),
+            reason=command.reason,
+            actor=Actor(kind=principal.role.value, id=principal.subject),
+            occurred_at=now,
+        ),
+        subject=str(application.id),
+        sequence=application.version,
+    )
+    return application

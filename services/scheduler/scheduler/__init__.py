@@ -1,0 +1,1 @@
+"""The scheduler service: interviewers, slots, invitations and bookings."""

@@ -1,0 +1,1 @@
+"""The talent pool service: every candidate's history across applications."""

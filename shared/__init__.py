@@ -1,0 +1,1 @@
+"""Infrastructure every service of the recruiting suite needs; no domain logic lives here."""

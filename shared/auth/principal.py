@@ -1,0 +1,104 @@
+"""Staff principals from bearer JWTs (HS256 in development, RS256 with a key or JWKS in
+production)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import jwt
+
+from shared.problems import unauthorized
+from shared.settings import ServiceSettings
+
+
+class Role(StrEnum):
+    HR = "hr"
+    INTERVIEWER = "interviewer"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    role: Role
+    scopes: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+class TokenVerifier:
+    """Verifies a bearer token and turns its claims into a ``Principal``.
+
+    Claims: ``sub``, ``role`` (hr, interviewer, admin), scopes in ``scope`` (space-separated)
+    or ``scopes`` (a list), ``exp`` required; ``iss``/``aud`` checked when configured.
+    """
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self._algorithm = settings.jwt_algorithm
+        self._issuer = settings.jwt_issuer
+        self._audience = settings.jwt_audience
+        self._leeway = settings.jwt_leeway_s
+        self._key: Any = None
+        self._jwks: jwt.PyJWKClient | None = None
+        if self._algorithm == "HS256":
+            self._key = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
+        elif settings.jwt_jwks_url:
+            self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True, lifespan=300)
+        else:
+            self._key = settings.jwt_public_key
+
+    @property
+    def configured(self) -> bool:
+        return self._key is not None or self._jwks is not None
+
+    async def verify(self, token: str) -> Principal:
+        if not self.configured:
+            raise unauthorized("This service has no token verification configured.")
+        key = self._key
+        if self._jwks is not None:
+            try:
+                signing_key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
+            except jwt.PyJWTError as exc:
+                raise unauthorized("The bearer token's signing key is unknown.") from exc
+            key = signing_key.key
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[self._algorithm],
+                issuer=self._issuer,
+                audience=self._audience,
+                leeway=self._leeway,
+                options={
+                    "require": ["exp", "sub"],
+                    "verify_aud": self._audience is not None,
+                },
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise unauthorized("The bearer token has expired.") from exc
+        except jwt.PyJWTError as exc:
+            raise unauthorized("The bearer token is invalid.") from exc
+        return principal_from_claims(claims)
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not subject:
+        raise unauthorized("The bearer token has no subject.")
+    try:
+        role = Role(claims.get("role"))
+    except ValueError as exc:
+        raise unauthorized("The bearer token has no known role.") from exc
+    raw_scopes = claims.get("scopes", claims.get("scope", ""))
+    if isinstance(raw_scopes, str):
+        scopes = frozenset(raw_scopes.split())
+    elif isinstance(raw_scopes, list) and all(isinstance(s, str) for s in raw_scopes):
+        scopes = frozenset(raw_scopes)
+    else:
+        raise unauthorized("The bearer token's scopes are malformed.")
+    return Principal(subject=subject, role=role, scopes=scopes)

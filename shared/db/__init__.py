@@ -1,0 +1,1 @@
+"""Database access: metadata conventions, the engine, the session dependency, shared tables."""

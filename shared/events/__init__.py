@@ -1,0 +1,1 @@
+"""The event envelope and the catalog of every event type the suite exchanges."""

@@ -1,0 +1,71 @@
+"""Pruning of infrastructure rows that have served their purpose."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from shared.clock import Clock
+from shared.db.engine import Database
+from shared.db.infra import InfraTables
+
+_BATCH = 5_000
+
+
+async def _delete_in_batches(
+    db: Database, table: sa.Table, condition: sa.ColumnElement[bool]
+) -> int:
+    key = list(table.primary_key.columns)
+    total = 0
+    while True:
+        chosen = (
+            sa.select(*key).where(condition).limit(_BATCH).scalar_subquery()
+            if len(key) == 1
+            else None
+        )
+        async with db.transaction() as session:
+            if chosen is not None:
+                result = await session.execute(sa.delete(table).where(key[0].in_(chosen)))
+            else:
+                keys = sa.select(*key).where(condition).limit(_BATCH).subquery()
+                result = await session.execute(
+                    sa.delete(table).where(sa.tuple_(*key).in_(sa.select(*keys.c)))
+                )
+        deleted = result.rowcount or 0
+        total += deleted
+        if deleted < _BATCH:
+            return total
+
+
+async def prune(
+    db: Database,
+    infra: InfraTables,
+    clock: Clock,
+    *,
+    outbox_retention: timedelta,
+    inbox_retention: timedelta,
+    timer_retention: timedelta = timedelta(days=30),
+) -> dict[str, int]:
+    """Delete published outbox rows, old inbox rows (past the dedupe window), expired
+    idempotency keys and long-finished timers."""
+    now = clock.now()
+    return {
+        "outbox": await _delete_in_batches(
+            db, infra.outbox, infra.outbox.c.published_at < now - outbox_retention
+        ),
+        "inbox": await _delete_in_batches(
+            db, infra.inbox, infra.inbox.c.received_at < now - inbox_retention
+        ),
+        "idempotency_keys": await _delete_in_batches(
+            db, infra.idempotency_keys, infra.idempotency_keys.c.expires_at < now
+        ),
+        "timers": await _delete_in_batches(
+            db,
+            infra.timers,
+            sa.and_(
+                infra.timers.c.state.in_(["done", "cancelled", "failed"]),
+                infra.timers.c.updated_at < now - timer_retention,
+            ),
+        ),
+    }

@@ -1,0 +1,101 @@
+"""The app factory: every service's FastAPI app is built here, so all of them share health,
+readiness, metrics, problem details, request ids, logging and the body size limit."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from shared.clock import Clock, SystemClock
+from shared.http import health
+from shared.http.errors import install_error_handlers
+from shared.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from shared.logging import configure_logging
+from shared.problems import PROBLEM_CONTENT_TYPE, ProblemDetail
+from shared.service import Runtime, ServiceSpec
+from shared.settings import ServiceSettings
+
+
+def create_app(
+    spec: ServiceSpec, settings: ServiceSettings | None = None, *, clock: Clock | None = None
+) -> FastAPI:
+    settings = settings or spec.settings_class()
+    configure_logging(spec.name, settings.log_level)
+    runtime = Runtime(spec, settings, clock or SystemClock())
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title=spec.title,
+        version=spec.version,
+        description=spec.description,
+        lifespan=lifespan,
+        openapi_tags=[
+            *spec.openapi_tags,
+            {"name": "operations", "description": "Health and metrics."},
+        ],
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware, service=spec.name)
+    app.include_router(health.router)
+    for router in spec.routers:
+        app.include_router(router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def json_response(
+    model: BaseModel, *, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """A JSON response from a pydantic model (for routes that must return a ``Response``)."""
+    return Response(
+        content=model.model_dump_json(),
+        status_code=status_code,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, with every error described as RFC 9457 problem details."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    document = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
+    )
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    problem_schema = ProblemDetail.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, definition in problem_schema.pop("$defs", {}).items():
+        schemas[name] = definition
+    schemas["ProblemDetail"] = problem_schema
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    problem_ref = {"$ref": "#/components/schemas/ProblemDetail"}
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.get("responses", {})
+            for status, response in responses.items():
+                if status.startswith(("4", "5")):
+                    response["content"] = {PROBLEM_CONTENT_TYPE: {"schema": problem_ref}}
+            if "422" in responses:
+                responses["422"]["description"] = "Invalid input; `errors` names each field"
+    app.openapi_schema = document
+    return document

@@ -1,0 +1,155 @@
+"""Exception handlers: everything a client gets back as an error is a problem document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import orjson
+import sqlalchemy.exc
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from shared.logging import get_logger
+from shared.problems import PROBLEM_CONTENT_TYPE, Problem, problem_type, service_unavailable
+
+log = get_logger(__name__)
+
+_HTTP_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Conflict",
+    413: "Content too large",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+def problem_response(
+    status: int,
+    body: dict[str, Any],
+    headers: dict[str, str] | None = None,
+) -> Response:
+    return Response(
+        content=orjson.dumps(body),
+        status_code=status,
+        media_type=PROBLEM_CONTENT_TYPE,
+        headers=headers,
+    )
+
+
+def request_id_of(request: Request) -> str | None:
+    value = request.scope.get("state", {}).get("request_id")
+    return value if isinstance(value, str) else None
+
+
+def render(request: Request, problem: Problem) -> Response:
+    body = problem.body(instance=request.url.path, request_id=request_id_of(request))
+    return problem_response(problem.status, body, problem.headers)
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """Connection-level database failures (not bad SQL or constraint violations)."""
+    if isinstance(exc, sqlalchemy.exc.TimeoutError):  # pool exhausted or connect timed out
+        return True
+    if isinstance(exc, sqlalchemy.exc.DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        exc = exc.orig if exc.orig is not None else exc
+        cause = exc.__cause__
+        if cause is not None and is_database_unavailable(cause):
+            return True
+    return isinstance(
+        exc,
+        (
+            OSError,
+            TimeoutError,
+            asyncpg.exceptions.ConnectionDoesNotExistError,
+            asyncpg.exceptions.CannotConnectNowError,
+            asyncpg.exceptions.ConnectionFailureError,
+            asyncpg.exceptions.InterfaceError,
+        ),
+    )
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    errors = []
+    for error in exc.errors():
+        loc = [str(part) for part in error.get("loc", ())]
+        location = loc[0] if loc else "body"
+        field = ".".join(loc[1:])
+        message = str(error.get("msg", "invalid"))
+        if error.get("type") == "json_invalid":
+            field = ""
+            message = f"Malformed JSON: {error.get('ctx', {}).get('error', 'cannot be parsed')}"
+        errors.append(
+            {
+                "field": field,
+                "location": location,
+                "message": message,
+                "code": str(error.get("type")),
+            }
+        )
+    return errors
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def on_problem(request: Request, exc: Problem) -> Response:
+        return render(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation(request: Request, exc: RequestValidationError) -> Response:
+        errors = _field_errors(exc)
+        named = ", ".join(
+            f"{e['location']}.{e['field']}" if e["field"] else e["location"] for e in errors[:10]
+        )
+        problem = Problem(
+            422,
+            "Invalid request",
+            f"{len(errors)} invalid field(s): {named}",
+            slug="validation-error",
+            errors=errors,
+        )
+        return render(request, problem)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, exc: StarletteHTTPException) -> Response:
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        problem = Problem(
+            exc.status_code,
+            _HTTP_TITLES.get(exc.status_code, "Error"),
+            detail,
+            headers=dict(exc.headers or {}),
+        )
+        if exc.status_code == 413:
+            problem.type = problem_type("payload-too-large")
+        return render(request, problem)
+
+    for error_class in (
+        sqlalchemy.exc.OperationalError,
+        sqlalchemy.exc.InterfaceError,
+        sqlalchemy.exc.TimeoutError,
+        sqlalchemy.exc.DBAPIError,
+        OSError,
+        asyncpg.exceptions.PostgresConnectionError,
+        asyncpg.exceptions.InterfaceError,
+    ):
+        app.add_exception_handler(error_class, _on_database_error)
+
+
+async def _on_database_error(request: Request, exc: Exception) -> Response:
+    if is_database_unavailable(exc):
+        log.warning("db.unavailable", error=type(exc).__name__)
+        return render(request, service_unavailable("The database is unavailable; retry shortly."))
+    # Anything else from the database is our bug, not the client's: a 500 without details.
+    raise exc

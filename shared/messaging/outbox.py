@@ -1,0 +1,240 @@
+"""The transactional outbox: events are rows written in the same transaction as the change they
+describe, then published by a relay.
+
+The relay is woken by a NOTIFY (sent by a trigger on insert, so writers pay no extra round trip)
+and polls as a fallback. It claims unpublished rows with ``FOR UPDATE SKIP LOCKED`` (so replicas
+share the work), publishes a batch with publisher confirms, and marks only confirmed rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from typing import Any
+
+import asyncpg
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared import context
+from shared.clock import Clock
+from shared.db.engine import Database, asyncpg_dsn
+from shared.events.envelope import CloudEvent, EventData
+from shared.logging import get_logger
+from shared.messaging.broker import Broker, OutgoingMessage
+from shared.metrics import (
+    EVENTS_PUBLISH_FAILURES,
+    EVENTS_PUBLISHED,
+    OUTBOX_BACKLOG,
+    OUTBOX_OLDEST_AGE,
+)
+
+log = get_logger(__name__)
+
+
+def notify_channel(schema: str) -> str:
+    return f"{schema}_outbox"
+
+
+class OutboxWriter:
+    """Builds CloudEvents envelopes and stores them in the service's outbox table."""
+
+    def __init__(self, *, service: str, table: sa.Table, clock: Clock) -> None:
+        self._service = service
+        self._source = f"/{service}"
+        self._table = table
+        self._clock = clock
+
+    def envelope(self, data: EventData, *, subject: str, sequence: int | None) -> CloudEvent:
+        if data.producer != self._service:
+            raise ValueError(f"{self._service} may not emit {data.event_type}")
+        return CloudEvent(
+            id=uuid.uuid4(),
+            source=self._source,
+            type=data.event_type,
+            time=self._clock.now(),
+            subject=subject,
+            data=data.model_dump(mode="json"),
+            correlationid=context.correlation_id.get(),
+            traceparent=context.traceparent.get(),
+            sequence=sequence,
+        )
+
+    async def add(
+        self, session: AsyncSession, data: EventData, *, subject: str, sequence: int | None = None
+    ) -> CloudEvent:
+        event = self.envelope(data, subject=subject, sequence=sequence)
+        await session.execute(
+            sa.insert(self._table).values(
+                event_id=event.id,
+                event_type=event.type,
+                subject=event.subject,
+                payload=event.model_dump(mode="json", exclude_none=True),
+            )
+        )
+        return event
+
+
+class OutboxRelay:
+    """Publishes the outbox; one per process, any number of processes."""
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        schema: str,
+        db: Database,
+        table: sa.Table,
+        broker: Broker,
+        batch_size: int,
+        poll_interval_s: float,
+    ) -> None:
+        self._service = service
+        self._db = db
+        self._table = table
+        self._broker = broker
+        self._batch_size = batch_size
+        self._poll_interval_s = poll_interval_s
+        self._channel = notify_channel(schema)
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._listener: asyncpg.Connection | None = None
+        self._last_pass = time.monotonic()
+        self._last_metrics = 0.0
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self._service}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        await self._close_listener()
+
+    @property
+    def alive(self) -> bool:
+        stale_after = max(10 * self._poll_interval_s, 30.0)
+        return (
+            self._task is not None
+            and not self._task.done()
+            and time.monotonic() - self._last_pass < stale_after
+        )
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    # -- loop ---------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self._ensure_listener()
+                while await self.relay_once() >= self._batch_size:
+                    pass
+                await self._update_metrics()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                EVENTS_PUBLISH_FAILURES.labels(self._service).inc()
+                log.warning("outbox.relay_failed", error=type(exc).__name__, detail=str(exc)[:200])
+            self._last_pass = time.monotonic()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval_s)
+            self._wake.clear()
+
+    async def relay_once(self) -> int:
+        """Publish one batch of unpublished rows; returns how many were claimed."""
+        if not self._broker.connected:
+            return 0
+        t = self._table
+        claim = (
+            sa.select(t.c.id, t.c.event_id, t.c.event_type, sa.cast(t.c.payload, sa.Text))
+            .where(t.c.published_at.is_(None))
+            .order_by(t.c.id)
+            .limit(self._batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        async with self._db.engine.connect() as connection, connection.begin():
+            rows = (await connection.execute(claim)).all()
+            if not rows:
+                return 0
+            messages = [
+                OutgoingMessage(
+                    routing_key=row.event_type,
+                    body=row[3].encode(),
+                    message_id=str(row.event_id),
+                    event_type=row.event_type,
+                )
+                for row in rows
+            ]
+            outcomes = await self._broker.publish_batch(messages)
+            confirmed = [row.id for row, error in zip(rows, outcomes, strict=True) if error is None]
+            failed = [(row.id, error) for row, error in zip(rows, outcomes, strict=True) if error]
+            if confirmed:
+                await connection.execute(
+                    sa.update(t).where(t.c.id.in_(confirmed)).values(published_at=sa.func.now())
+                )
+                for row, error in zip(rows, outcomes, strict=True):
+                    if error is None:
+                        EVENTS_PUBLISHED.labels(self._service, row.event_type).inc()
+            if failed:
+                EVENTS_PUBLISH_FAILURES.labels(self._service).inc()
+                first_error = failed[0][1]
+                await connection.execute(
+                    sa.update(t)
+                    .where(t.c.id.in_([row_id for row_id, _ in failed]))
+                    .values(attempts=t.c.attempts + 1, last_error=type(first_error).__name__)
+                )
+                log.warning(
+                    "outbox.publish_nacked", count=len(failed), error=type(first_error).__name__
+                )
+        return len(rows)
+
+    async def _update_metrics(self, every_s: float = 5.0) -> None:
+        now = time.monotonic()
+        if now - self._last_metrics < every_s:
+            return
+        self._last_metrics = now
+        t = self._table
+        async with self._db.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    sa.select(
+                        sa.func.count(),
+                        sa.func.extract("epoch", sa.func.now() - sa.func.min(t.c.created_at)),
+                    ).where(t.c.published_at.is_(None))
+                )
+            ).one()
+        OUTBOX_BACKLOG.labels(self._service).set(row[0])
+        OUTBOX_OLDEST_AGE.labels(self._service).set(float(row[1] or 0.0))
+
+    # -- LISTEN ---------------------------------------------------------------------------
+
+    async def _ensure_listener(self) -> None:
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        await self._close_listener()
+        connection: asyncpg.Connection = await asyncpg.connect(
+            asyncpg_dsn(self._db.url),
+            timeout=5,
+            server_settings={"application_name": f"{self._service}-outbox-listener"},
+        )
+
+        def on_notify(*_: Any) -> None:
+            self._wake.set()
+
+        await connection.add_listener(self._channel, on_notify)
+        self._listener = connection
+
+    async def _close_listener(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None and not listener.is_closed():
+            try:
+                await asyncio.wait_for(listener.close(), timeout=2)
+            except Exception:
+                listener.terminate()

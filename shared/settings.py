@@ -1,0 +1,136 @@
+"""Service settings: one pydantic-settings class per service, read from the environment.
+
+Each service reads ``<SERVICE>_<FIELD>`` first, then the suite-wide ``RECRUITING_<FIELD>``,
+then ``.env``, then the defaults below, which suit a developer machine running PostgreSQL and
+RabbitMQ locally.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+SUITE_ENV_PREFIX = "RECRUITING_"
+DEFAULT_DATABASE_NAME = "recruiting"
+DEFAULT_PG_HOST = "127.0.0.1:5432"
+
+
+class ServiceSettings(BaseSettings):
+    """Base settings; a service subclasses it, sets ``service_name`` and its env prefix."""
+
+    service_name: ClassVar[str] = ""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    public_base_url: str = ""
+
+    # PostgreSQL. The service connects as its own role, which may touch only its schema.
+    database_url: str = ""
+    database_password: SecretStr | None = None
+    admin_database_url: str = f"postgresql+asyncpg://postgres@{DEFAULT_PG_HOST}/postgres"
+    database_name: str = DEFAULT_DATABASE_NAME
+    db_pool_size: int = Field(default=10, ge=1, le=100)
+    db_max_overflow: int = Field(default=5, ge=0, le=100)
+    db_connect_timeout_s: float = Field(default=2.0, gt=0)
+    db_pool_timeout_s: float = Field(default=2.0, gt=0)
+    db_statement_timeout_ms: int = Field(default=15_000, ge=0)
+
+    # RabbitMQ.
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    broker_namespace: str = Field(default="recruiting", pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    broker_prefetch: int = Field(default=200, ge=1, le=5000)
+    broker_reconnect_interval_s: float = Field(default=2.0, gt=0)
+    # Delays before each retry of a failed event handler; after the last the event is parked.
+    retry_delays_ms: list[int] = Field(default_factory=lambda: [1_000, 10_000, 60_000])
+    delivery_limit: int = Field(default=20, ge=1)
+
+    # Which background components this process runs (all of them by default).
+    run_relay: bool = True
+    run_consumers: bool = True
+    run_timers: bool = True
+
+    outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
+    outbox_poll_interval_s: float = Field(default=1.0, gt=0)
+    outbox_retention_hours: float = Field(default=72.0, gt=0)
+    inbox_retention_hours: float = Field(default=24.0 * 30, gt=0)
+    idempotency_retention_hours: float = Field(default=24.0, gt=0)
+    housekeeping_interval_s: float = Field(default=300.0, gt=0)
+
+    timer_poll_interval_s: float = Field(default=1.0, gt=0)
+    timer_batch_size: int = Field(default=100, ge=1, le=10_000)
+    timer_max_attempts: int = Field(default=10, ge=1)
+
+    # HTTP.
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    page_max_limit: int = Field(default=200, ge=1)
+
+    # Bearer JWTs for HR, interviewers and admins.
+    jwt_algorithm: Literal["HS256", "RS256"] = "HS256"
+    jwt_secret: SecretStr | None = None
+    jwt_public_key: str | None = None
+    jwt_jwks_url: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_leeway_s: int = Field(default=30, ge=0, le=300)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        suite_env = EnvSettingsSource(settings_cls, env_prefix=SUITE_ENV_PREFIX)
+        return init_settings, env_settings, suite_env, dotenv_settings, file_secret_settings
+
+    @field_validator("retry_delays_ms")
+    @classmethod
+    def _retry_delays_positive(cls, value: list[int]) -> list[int]:
+        if any(delay <= 0 for delay in value):
+            raise ValueError("retry delays must be positive milliseconds")
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_database_url(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("database_url"):
+            name = data.get("database_name") or DEFAULT_DATABASE_NAME
+            data["database_url"] = (
+                f"postgresql+asyncpg://{cls.service_name}@{DEFAULT_PG_HOST}/{name}"
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _production_is_safe(self) -> ServiceSettings:
+        if self.environment != "production":
+            return self
+        if self.jwt_algorithm == "HS256":
+            secret = self.jwt_secret.get_secret_value() if self.jwt_secret else ""
+            if len(secret) < 32:
+                raise ValueError("production needs RS256, or an HS256 secret of 32+ characters")
+        elif not (self.jwt_public_key or self.jwt_jwks_url):
+            raise ValueError("RS256 needs jwt_public_key or jwt_jwks_url")
+        return self
+
+    @property
+    def schema(self) -> str:
+        return self.service_name
+
+    @property
+    def role(self) -> str:
+        return self.service_name
