@@ -1,0 +1,70 @@
+"""Every test runs against a real PostgreSQL database created for this run (migrated with each
+service's own Alembic history) and a RabbitMQ namespace of its own. Tables are truncated and
+queues purged after each test."""
+
+from __future__ import annotations
+
+from tests.support import environment
+
+environment.apply()
+
+from collections.abc import AsyncIterator  # noqa: E402
+
+import aio_pika  # noqa: E402
+import asyncpg  # noqa: E402
+import pytest  # noqa: E402
+from aio_pika.abc import AbstractRobustConnection  # noqa: E402
+
+from notifier.app import spec as notifier_spec  # noqa: E402
+from pipeline.app import spec as pipeline_spec  # noqa: E402
+from scheduler.app import spec as scheduler_spec  # noqa: E402
+from talentpool.app import spec as talentpool_spec  # noqa: E402
+from tests.support import broker, database, testkit  # noqa: E402
+
+SPECS = [pipeline_spec, scheduler_spec, notifier_spec, talentpool_spec, testkit.spec]
+SCHEMAS = [spec.name for spec in SPECS]
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def test_database() -> AsyncIterator[str]:
+    await database.drop()
+    await database.create(SPECS)
+    yield environment.DATABASE
+    await database.drop()
+
+
+@pytest.fixture(scope="session")
+async def admin_connection(test_database: str) -> AsyncIterator[asyncpg.Connection]:
+    """A superuser connection to the test database, for arranging and asserting."""
+    connection = await asyncpg.connect(database.test_dsn())
+    yield connection
+    await connection.close()
+
+
+@pytest.fixture(scope="session")
+async def amqp() -> AsyncIterator[AbstractRobustConnection]:
+    connection = await aio_pika.connect_robust(environment.AMQP_URL)
+    yield connection
+    await broker.delete_namespace(connection, SCHEMAS)
+    await connection.close()
+
+
+@pytest.fixture
+async def db(admin_connection: asyncpg.Connection) -> AsyncIterator[asyncpg.Connection]:
+    yield admin_connection
+
+
+@pytest.fixture(autouse=True)
+async def _clean_state(
+    request: pytest.FixtureRequest, admin_connection: asyncpg.Connection
+) -> AsyncIterator[None]:
+    yield
+    if admin_connection.is_closed():
+        return
+    await database.truncate_all(admin_connection, SCHEMAS)
+    if "amqp" in request.fixturenames:
+        connection: AbstractRobustConnection = request.getfixturevalue("amqp")
+        await broker.purge(
+            connection, [name for s in SCHEMAS for name in broker.topology(s).all_queues()]
+        )
+    testkit.attempts.clear()
