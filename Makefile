@@ -38,7 +38,7 @@ test-fast: install
 lint: install
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
-	$(UV) run mypy shared services/*/* bench tests
+	$(UV) run mypy shared $(foreach s,$(SERVICES),services/$(s)/$(s)) bench scripts tests
 	$(UV) run lint-imports
 
 format: install

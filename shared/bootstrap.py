@@ -3,7 +3,12 @@ touch. Runs with an administrator's connection; safe to run again."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import os
 import re
+import unicodedata
 from collections.abc import Sequence
 
 import asyncpg
@@ -59,7 +64,9 @@ async def ensure_service_schema(
             if not role_exists:
                 await connection.execute(f"CREATE ROLE {_ident(role)} LOGIN")
             if password:
-                await connection.execute(f"ALTER ROLE {_ident(role)} PASSWORD {_literal(password)}")
+                # A SCRAM verifier, so the plain password never reaches the server or its logs.
+                verifier = scram_sha256_verifier(password)
+                await connection.execute(f"ALTER ROLE {_ident(role)} PASSWORD {_literal(verifier)}")
             await connection.execute(f"REVOKE ALL ON DATABASE {_ident(database)} FROM PUBLIC")
             await connection.execute(
                 f"GRANT CONNECT, TEMPORARY ON DATABASE {_ident(database)} TO {_ident(role)}"
@@ -92,6 +99,24 @@ async def bootstrap(settings: ServiceSettings, extensions: Sequence[str] = ()) -
         password=password,
         extensions=extensions,
     )
+
+
+def scram_sha256_verifier(
+    password: str, *, iterations: int = 4096, salt: bytes | None = None
+) -> str:
+    """The SCRAM-SHA-256 secret PostgreSQL stores for ``password`` (RFC 5802 / RFC 7677)."""
+    salt = salt if salt is not None else os.urandom(16)
+    salted = hashlib.pbkdf2_hmac(
+        "sha256", unicodedata.normalize("NFKC", password).encode(), salt, iterations
+    )
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+
+    def encode(raw: bytes) -> str:
+        return base64.b64encode(raw).decode()
+
+    return f"SCRAM-SHA-256${iterations}:{encode(salt)}${encode(stored_key)}:{encode(server_key)}"
 
 
 def _literal(value: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -32,7 +33,7 @@ async def _delete_in_batches(
                 result = await session.execute(
                     sa.delete(table).where(sa.tuple_(*key).in_(sa.select(*keys.c)))
                 )
-        deleted = result.rowcount or 0
+        deleted = cast("sa.CursorResult[Any]", result).rowcount or 0
         total += deleted
         if deleted < _BATCH:
             return total

@@ -30,11 +30,16 @@ EVENTS_PUBLISH_FAILURES = Counter(
 EVENTS_CONSUMED = Counter(
     "events_consumed_total",
     "Events taken off the service's queue, by outcome "
-    "(handled, duplicate, retried, parked, ignored).",
+    "(handled, duplicate, retried, parked, requeued).",
     ["service", "type", "outcome"],
 )
 EVENTS_RETRIED = Counter(
     "events_retried_total", "Events sent to a delayed-retry queue.", ["service", "type"]
+)
+EVENTS_DELAYED = Counter(
+    "events_delayed_total",
+    "Handling put off because the database was unreachable (not counted as an attempt).",
+    ["service", "type"],
 )
 EVENTS_PARKED = Counter(
     "events_parked_total",

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
 from alembic import command, context
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData, pool
-from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.engine import URL, Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from shared.db.engine import service_url
 from shared.settings import ServiceSettings
@@ -45,40 +48,80 @@ def downgrade(settings: ServiceSettings, spec: ServiceSpec, revision: str) -> No
     command.downgrade(alembic_config(settings, spec), revision)
 
 
+def context_options(schema: str) -> dict[str, Any]:
+    """Migration-context options every service uses: its own version table, and only its own
+    schema looked at (by migrations, autogenerate and ``schema_differences`` alike)."""
+
+    def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+        return type_ != "schema" or name == schema
+
+    return {
+        "version_table": VERSION_TABLE,
+        "version_table_schema": schema,
+        "include_schemas": True,
+        "include_name": include_name,
+        "compare_type": True,
+    }
+
+
+def _engine(url: str | URL) -> AsyncEngine:
+    # With the service schema off the search path, Alembic sees it as a named schema
+    # (matching the metadata) rather than as the default one.
+    return create_async_engine(
+        url,
+        poolclass=pool.NullPool,
+        connect_args={"server_settings": {"search_path": "public"}},
+    )
+
+
+async def schema_differences(settings: ServiceSettings, spec: ServiceSpec) -> list[Any]:
+    """What autogenerate would put in a new revision: empty when the service's models and its
+    migrated database agree."""
+
+    def compare(connection: Connection) -> list[Any]:
+        migration_context = MigrationContext.configure(
+            connection, opts=context_options(settings.schema)
+        )
+        return list(compare_metadata(migration_context, spec.metadata))
+
+    engine = _engine(service_url(settings))
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(compare)
+    finally:
+        await engine.dispose()
+
+
 def run_env(metadata: MetaData) -> None:
     """The body of every service's ``env.py``."""
     schema = context.config.attributes["schema"]
     url = context.config.attributes["database_url"]
 
-    def include_name(name: str | None, type_: str, parent_names: object) -> bool:
-        return type_ != "schema" or name == schema
-
     def run(connection: Connection) -> None:
         context.configure(
             connection=connection,
             target_metadata=metadata,
-            version_table=VERSION_TABLE,
-            version_table_schema=schema,
-            include_schemas=True,
-            include_name=include_name,
-            compare_type=True,
             transaction_per_migration=True,
+            **context_options(schema),
         )
         with context.begin_transaction():
             context.run_migrations()
 
     async def run_async() -> None:
-        # With the service schema off the search path, Alembic sees it as a named schema
-        # (matching the metadata) rather than as the default one.
-        engine = create_async_engine(
-            url,
-            poolclass=pool.NullPool,
-            connect_args={"server_settings": {"search_path": "public"}},
-        )
+        engine = _engine(url)
         try:
             async with engine.connect() as connection:
-                await connection.run_sync(run)
+                # Two replicas or jobs migrating the same service at once take turns.
+                lock = sa.text("SELECT pg_advisory_lock(hashtext(:name))")
+                await connection.execute(lock, {"name": f"recruiting.migrate.{schema}"})
                 await connection.commit()
+                try:
+                    await connection.run_sync(run)
+                    await connection.commit()
+                finally:
+                    unlock = sa.text("SELECT pg_advisory_unlock(hashtext(:name))")
+                    await connection.execute(unlock, {"name": f"recruiting.migrate.{schema}"})
+                    await connection.commit()
         finally:
             await engine.dispose()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from pathlib import Path
@@ -93,6 +93,7 @@ class Runtime:
                 batch_size=settings.outbox_batch_size,
                 poll_interval_s=settings.outbox_poll_interval_s,
             )
+            self.broker.on_ready(self.relay.wake)
         self.consumer: Consumer | None = None
         if consumes and self.broker is not None:
             self.consumer = Consumer(
@@ -119,6 +120,7 @@ class Runtime:
                 max_attempts=settings.timer_max_attempts,
             )
         self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self._running_jobs: set[asyncio.Task[Any]] = set()
         self._timer_heartbeat = time.monotonic()
         self._started = False
 
@@ -135,18 +137,22 @@ class Runtime:
             self.relay.start()
         if self.timer_runner is not None:
             self.scheduler.add_job(
-                self.tick_timers,
+                self._scheduled,
                 "interval",
+                args=[self.tick_timers],
                 seconds=self.settings.timer_poll_interval_s,
                 id="timers",
+                name="timers",
                 max_instances=1,
                 coalesce=True,
             )
         self.scheduler.add_job(
-            self.housekeeping,
+            self._scheduled,
             "interval",
+            args=[self.housekeeping],
             seconds=self.settings.housekeeping_interval_s,
             id="housekeeping",
+            name="housekeeping",
             max_instances=1,
             coalesce=True,
         )
@@ -159,14 +165,33 @@ class Runtime:
             timers=self.timer_runner is not None,
         )
 
+    async def _scheduled(self, job: Callable[[], Awaitable[object]]) -> None:
+        """Run a scheduled job so that ``stop`` can let it finish rather than cancel it
+        halfway through a transaction."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._running_jobs.add(task)
+        try:
+            await job()
+        finally:
+            if task is not None:
+                self._running_jobs.discard(task)
+
     async def stop(self) -> None:
         if not self._started:
             return
         self._started = False
+        if self.consumer is not None:
+            self.consumer.stop()
         if self.broker is not None:
             await self.broker.stop_consuming()
         if self.consumer is not None:
             await self.consumer.drain(timeout=10)
+        self.scheduler.pause()
+        if self.timer_runner is not None:
+            self.timer_runner.stop()
+        if self._running_jobs:
+            await asyncio.wait(set(self._running_jobs), timeout=10)
         self.scheduler.shutdown(wait=False)
         if self.relay is not None:
             await self.relay.stop()

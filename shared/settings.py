@@ -7,17 +7,22 @@ RabbitMQ locally.
 
 from __future__ import annotations
 
+import os
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    DotEnvSettingsSource,
     EnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
 
 SUITE_ENV_PREFIX = "RECRUITING_"
+# The dotenv file to read; RECRUITING_ENV_FILE="" turns it off (tests do, so a developer's .env
+# can never point a test run at real data).
+ENV_FILE: str | None = os.environ.get("RECRUITING_ENV_FILE", ".env") or None
 DEFAULT_DATABASE_NAME = "recruiting"
 DEFAULT_PG_HOST = "127.0.0.1:5432"
 
@@ -28,17 +33,19 @@ class ServiceSettings(BaseSettings):
     service_name: ClassVar[str] = ""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+        env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore", frozen=True
     )
 
     environment: Literal["development", "test", "production"] = "development"
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    public_base_url: str = ""
 
     # PostgreSQL. The service connects as its own role, which may touch only its schema.
-    database_url: str = ""
+    database_url: str = (
+        ""  # default: postgresql+asyncpg://<service>@<database_host>/<database_name>
+    )
+    database_host: str = DEFAULT_PG_HOST
     database_password: SecretStr | None = None
     admin_database_url: str = f"postgresql+asyncpg://postgres@{DEFAULT_PG_HOST}/postgres"
     database_name: str = DEFAULT_DATABASE_NAME
@@ -75,7 +82,6 @@ class ServiceSettings(BaseSettings):
 
     # HTTP.
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    page_max_limit: int = Field(default=200, ge=1)
 
     # Bearer JWTs for HR, interviewers and admins.
     jwt_algorithm: Literal["HS256", "RS256"] = "HS256"
@@ -96,7 +102,18 @@ class ServiceSettings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         suite_env = EnvSettingsSource(settings_cls, env_prefix=SUITE_ENV_PREFIX)
-        return init_settings, env_settings, suite_env, dotenv_settings, file_secret_settings
+        env_file = cls.model_config.get("env_file")
+        suite_dotenv = DotEnvSettingsSource(
+            settings_cls, env_file=env_file, env_prefix=SUITE_ENV_PREFIX
+        )
+        return (
+            init_settings,
+            env_settings,
+            suite_env,
+            dotenv_settings,
+            suite_dotenv,
+            file_secret_settings,
+        )
 
     @field_validator("retry_delays_ms")
     @classmethod
@@ -110,9 +127,8 @@ class ServiceSettings(BaseSettings):
     def _default_database_url(cls, data: Any) -> Any:
         if isinstance(data, dict) and not data.get("database_url"):
             name = data.get("database_name") or DEFAULT_DATABASE_NAME
-            data["database_url"] = (
-                f"postgresql+asyncpg://{cls.service_name}@{DEFAULT_PG_HOST}/{name}"
-            )
+            host = data.get("database_host") or DEFAULT_PG_HOST
+            data["database_url"] = f"postgresql+asyncpg://{cls.service_name}@{host}/{name}"
         return data
 
     @model_validator(mode="after")
@@ -127,8 +143,9 @@ class ServiceSettings(BaseSettings):
             raise ValueError("RS256 needs jwt_public_key or jwt_jwks_url")
         return self
 
+    # Shadows pydantic's deprecated v1 ``schema()`` classmethod, which nothing here uses.
     @property
-    def schema(self) -> str:
+    def schema(self) -> str:  # type: ignore[override]
         return self.service_name
 
     @property

@@ -149,13 +149,18 @@ class TimerRunner:
         self._clock = clock
         self._batch_size = batch_size
         self._max_attempts = max_attempts
+        self._stopping = False
         self.last_tick_at: datetime | None = None
+
+    def stop(self) -> None:
+        """Let a running tick end after the timer it is handling (used on shutdown)."""
+        self._stopping = True
 
     async def tick(self) -> int:
         """Handle up to one batch of due timers, each in its own transaction."""
         fired = 0
         for _ in range(self._batch_size):
-            if not await self._fire_next():
+            if self._stopping or not await self._fire_next():
                 break
             fired += 1
         await self._update_due_gauge()

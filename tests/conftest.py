@@ -50,8 +50,8 @@ async def amqp() -> AsyncIterator[AbstractRobustConnection]:
 
 
 @pytest.fixture
-async def db(admin_connection: asyncpg.Connection) -> AsyncIterator[asyncpg.Connection]:
-    yield admin_connection
+async def db(admin_connection: asyncpg.Connection) -> asyncpg.Connection:
+    return admin_connection
 
 
 @pytest.fixture(autouse=True)

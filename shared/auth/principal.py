@@ -10,7 +10,7 @@ from typing import Any
 
 import jwt
 
-from shared.problems import unauthorized
+from shared.problems import service_unavailable, unauthorized
 from shared.settings import ServiceSettings
 
 
@@ -48,7 +48,9 @@ class TokenVerifier:
         if self._algorithm == "HS256":
             self._key = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
         elif settings.jwt_jwks_url:
-            self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True, lifespan=300)
+            self._jwks = jwt.PyJWKClient(
+                settings.jwt_jwks_url, cache_keys=True, lifespan=300, timeout=5
+            )
         else:
             self._key = settings.jwt_public_key
 
@@ -63,6 +65,9 @@ class TokenVerifier:
         if self._jwks is not None:
             try:
                 signing_key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
+            except jwt.PyJWKClientConnectionError as exc:
+                # Our identity provider is unreachable: not the caller's fault.
+                raise service_unavailable("The token signing keys cannot be fetched.") from exc
             except jwt.PyJWTError as exc:
                 raise unauthorized("The bearer token's signing key is unknown.") from exc
             key = signing_key.key
@@ -86,14 +91,17 @@ class TokenVerifier:
         return principal_from_claims(claims)
 
 
+_ROLES = frozenset(role.value for role in Role)
+
+
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise unauthorized("The bearer token has no subject.")
-    try:
-        role = Role(claims.get("role"))
-    except ValueError as exc:
-        raise unauthorized("The bearer token has no known role.") from exc
+    raw_role = claims.get("role")
+    if not isinstance(raw_role, str) or raw_role not in _ROLES:
+        raise unauthorized("The bearer token has no known role.")
+    role = Role(raw_role)
     raw_scopes = claims.get("scopes", claims.get("scope", ""))
     if isinstance(raw_scopes, str):
         scopes = frozenset(raw_scopes.split())

@@ -89,9 +89,19 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     problem_ref = {"$ref": "#/components/schemas/ProblemDetail"}
-    for path_item in document.get("paths", {}).values():
+    for path, path_item in document.get("paths", {}).items():
         for operation in path_item.values():
-            responses = operation.get("responses", {})
+            responses = operation.setdefault("responses", {})
+            if path.startswith("/v1/"):
+                # Every API operation may meet an unavailable database or an unexpected fault.
+                responses.setdefault("500", {"description": "Unexpected fault; quote request_id"})
+                responses.setdefault(
+                    "503", {"description": "The database is unavailable; retry after Retry-After"}
+                )
+            if "requestBody" in operation:
+                responses.setdefault("413", {"description": "Request body too large"})
+            if any(param.get("in") == "header" for param in operation.get("parameters", [])):
+                responses.setdefault("400", {"description": "A malformed header"})
             for status, response in responses.items():
                 if status.startswith(("4", "5")):
                     response["content"] = {PROBLEM_CONTENT_TYPE: {"schema": problem_ref}}

@@ -17,7 +17,9 @@ from shared.service import Runtime
 from shared.unit import UnitOfWork
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
+    # async so FastAPI calls it inline; a plain ``def`` dependency is run in the thread pool,
+    # a thread hop on every request for an attribute read.
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -124,7 +126,8 @@ def if_match_version(
         ),
     ] = None,
 ) -> int | None:
-    if if_match is None:
+    if if_match is None or if_match.strip() == "*":
+        # "*" matches any current version of a resource that exists, i.e. no version check.
         return None
     value = if_match.strip()
     if value.startswith("W/"):
@@ -134,7 +137,7 @@ def if_match_version(
         raise Problem(
             400,
             "Bad request",
-            'If-Match must be a version ETag such as "3".',
+            'If-Match must be "*" or one version ETag such as "3".',
             slug="invalid-if-match",
         )
     return int(value)

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from shared.logging import get_logger
 from shared.problems import PROBLEM_CONTENT_TYPE, Problem, problem_type, service_unavailable
@@ -57,28 +58,54 @@ def render(request: Request, problem: Problem) -> Response:
     return problem_response(problem.status, body, problem.headers)
 
 
+# Failures of reaching or keeping a connection, as opposed to bad SQL or violated constraints.
+_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,  # refused, reset, unreachable; TimeoutError is one too
+    asyncpg.exceptions.PostgresConnectionError,  # SQLSTATE class 08
+    asyncpg.exceptions.CannotConnectNowError,  # starting up, shutting down, recovering
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.InterfaceError,
+)
+
+
 def is_database_unavailable(exc: BaseException) -> bool:
     """Connection-level database failures (not bad SQL or constraint violations)."""
-    if isinstance(exc, sqlalchemy.exc.TimeoutError):  # pool exhausted or connect timed out
-        return True
-    if isinstance(exc, sqlalchemy.exc.DBAPIError):
-        if exc.connection_invalidated:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    # SQLAlchemy wraps the driver's error (``orig``), which wraps asyncpg's (``__cause__``).
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sqlalchemy.exc.TimeoutError):  # pool exhausted
             return True
-        exc = exc.orig if exc.orig is not None else exc
-        cause = exc.__cause__
-        if cause is not None and is_database_unavailable(cause):
+        if isinstance(current, sqlalchemy.exc.DBAPIError):
+            if current.connection_invalidated:
+                return True
+            if current.orig is not None:
+                current = current.orig
+                continue
+        if isinstance(current, _UNAVAILABLE) and (
+            not isinstance(current, OSError) or _raised_by_database_driver(current)
+        ):
             return True
-    return isinstance(
-        exc,
-        (
-            OSError,
-            TimeoutError,
-            asyncpg.exceptions.ConnectionDoesNotExistError,
-            asyncpg.exceptions.CannotConnectNowError,
-            asyncpg.exceptions.ConnectionFailureError,
-            asyncpg.exceptions.InterfaceError,
-        ),
-    )
+        current = current.__cause__
+    return False
+
+
+_DRIVER_MODULES = ("asyncpg", "sqlalchemy")
+
+
+def _raised_by_database_driver(exc: BaseException) -> bool:
+    """An OSError is a database outage only if the driver raised it; a refused SMTP or vendor
+    connection is not (it stays a 500 here, or is handled by the code that made it)."""
+    traceback = exc.__traceback__
+    while traceback is not None:
+        module = traceback.tb_frame.f_globals.get("__name__", "")
+        if module.split(".", 1)[0] in _DRIVER_MODULES:
+            return True
+        traceback = traceback.tb_next
+    return False
 
 
 def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
@@ -125,11 +152,16 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> Response:
         detail = exc.detail if isinstance(exc.detail, str) else None
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405 and (allowed := _allowed_methods(request)):
+            # Starlette names only the first route matching the path; RFC 9110 wants every
+            # method the resource supports.
+            headers["Allow"] = ", ".join(allowed)
         problem = Problem(
             exc.status_code,
             _HTTP_TITLES.get(exc.status_code, "Error"),
             detail,
-            headers=dict(exc.headers or {}),
+            headers=headers,
         )
         if exc.status_code == 413:
             problem.type = problem_type("payload-too-large")
@@ -141,10 +173,32 @@ def install_error_handlers(app: FastAPI) -> None:
         sqlalchemy.exc.TimeoutError,
         sqlalchemy.exc.DBAPIError,
         OSError,
-        asyncpg.exceptions.PostgresConnectionError,
+        # Only the unavailable ones become 503s; the handler re-raises the rest (a 500).
+        asyncpg.exceptions.PostgresError,
         asyncpg.exceptions.InterfaceError,
     ):
         app.add_exception_handler(error_class, _on_database_error)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    # Probed through the public ``matches`` API, one method at a time, because FastAPI's
+    # included routers do not expose their routes' methods directly.
+    allowed = []
+    for method in _METHODS:
+        probe: dict[str, Any] = {
+            "type": "http",
+            "method": method,
+            "path": request.scope["path"],
+            "root_path": request.scope.get("root_path", ""),
+            "headers": [],
+            "query_string": b"",
+        }
+        if any(route.matches(probe)[0] is Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
 
 
 async def _on_database_error(request: Request, exc: Exception) -> Response:

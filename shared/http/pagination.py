@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from fastapi import Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from shared.problems import Problem
 
@@ -22,6 +23,9 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+
+# A sort key: a column, or a mapped attribute such as ``Job.created_at``.
+OrderKey = sa.ColumnElement[Any] | QueryableAttribute[Any]
 
 
 class Page(BaseModel, Generic[T]):
@@ -61,7 +65,7 @@ def _invalid_cursor() -> Problem:
     )
 
 
-def decode_cursor(cursor: str, columns: Sequence[sa.ColumnElement[Any]]) -> list[Any]:
+def decode_cursor(cursor: str, columns: Sequence[OrderKey]) -> list[Any]:
     try:
         values = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError, orjson.JSONDecodeError) as exc:
@@ -74,7 +78,7 @@ def decode_cursor(cursor: str, columns: Sequence[sa.ColumnElement[Any]]) -> list
         raise _invalid_cursor() from exc
 
 
-def _coerce(value: Any, column: sa.ColumnElement[Any]) -> Any:
+def _coerce(value: Any, column: OrderKey) -> Any:
     python_type = column.type.python_type
     if python_type is datetime:
         return datetime.fromisoformat(value)
@@ -89,7 +93,7 @@ async def paginate(
     session: AsyncSession,
     statement: sa.Select[Any],
     *,
-    order_by: Sequence[sa.ColumnElement[Any]],
+    order_by: Sequence[OrderKey],
     params: PageParams,
     descending: bool = False,
 ) -> tuple[list[Any], str | None]:
@@ -123,7 +127,7 @@ def _single_entity(statement: sa.Select[Any]) -> bool:
     )
 
 
-def _value_of(row: Any, column: sa.ColumnElement[Any]) -> Any:
+def _value_of(row: Any, column: OrderKey) -> Any:
     key = getattr(column, "key", None) or getattr(column, "name", None)
     if key is None:
         raise ValueError("pagination columns need names")

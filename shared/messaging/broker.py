@@ -66,9 +66,19 @@ class Broker:
         self._queue: AbstractRobustQueue | None = None
         self._consumer_tag: str | None = None
         self._ready = asyncio.Event()
+        self._ready_callbacks: list[Callable[[], None]] = []
         self._start_task: asyncio.Task[None] | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
+
+    def on_ready(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` whenever the broker becomes usable: after the first connection and
+        after every reconnection (the relay uses it to publish what piled up meanwhile)."""
+        self._ready_callbacks.append(callback)
+
+    def _notify_ready(self, *_: Any) -> None:
+        for callback in self._ready_callbacks:
+            callback()
 
     def start(self, *, routing_keys: Iterable[str], on_message: MessageCallback | None) -> None:
         """Connect, declare and (if given a callback) consume, retrying in the background."""
@@ -83,6 +93,7 @@ class Broker:
                 await self._connect_and_declare(routing_keys, on_message)
                 self._ready.set()
                 log.info("broker.ready", queue=self.topology.queue, bindings=routing_keys)
+                self._notify_ready()
                 return
             except asyncio.CancelledError:
                 raise
@@ -102,8 +113,12 @@ class Broker:
             },
         )
         self._connection = connection
-        self._publish_channel = await connection.channel(publisher_confirms=True)  # type: ignore[assignment]
-        channel: AbstractRobustChannel = await connection.channel(publisher_confirms=False)  # type: ignore[assignment]
+        connection.reconnect_callbacks.add(self._notify_ready)
+        # Unroutable mandatory messages fail their publish instead of vanishing (see publish_one).
+        self._publish_channel = await connection.channel(
+            publisher_confirms=True, on_return_raises=True
+        )
+        channel: AbstractRobustChannel = await connection.channel(publisher_confirms=False)
         self._consume_channel = channel
         await channel.set_qos(prefetch_count=self._prefetch)
         await self._declare(channel, routing_keys)
@@ -186,14 +201,23 @@ class Broker:
             underlay = await asyncio.wait_for(channel.get_underlay_channel(), timeout=0.5)
         except (TimeoutError, Exception):
             return False
-        return not underlay.is_closed and tag in underlay.consumers
+        # aiormq's Channel keeps its consumers by tag; its abstract type does not declare them.
+        consumers: dict[str, Any] = getattr(underlay, "consumers", {})
+        return not underlay.is_closed and tag in consumers
 
     # -- publishing -----------------------------------------------------------------------
 
     async def publish_batch(
-        self, messages: Sequence[OutgoingMessage], exchange: str | None = None
+        self,
+        messages: Sequence[OutgoingMessage],
+        exchange: str | None = None,
+        *,
+        mandatory: bool = False,
     ) -> list[BaseException | None]:
-        """Publish all, waiting for the broker's confirms; one result per message (None = ok)."""
+        """Publish all, waiting for the broker's confirms; one result per message (None = ok).
+
+        Events go out with ``mandatory=False``: one that no service consumes is simply dropped.
+        With ``mandatory=True`` a message no queue would take fails instead."""
         if not self.connected:
             raise BrokerNotReady("broker not connected")
         target = self._exchanges[exchange or self.topology.events_exchange]
@@ -209,6 +233,7 @@ class Broker:
                     headers=message.headers or {},
                 ),
                 routing_key=message.routing_key,
+                mandatory=mandatory,
             )
 
         outcomes = await asyncio.wait_for(
@@ -218,6 +243,9 @@ class Broker:
         return [o if isinstance(o, BaseException) else None for o in outcomes]
 
     async def publish_one(self, message: OutgoingMessage, exchange: str) -> None:
-        (outcome,) = await self.publish_batch([message], exchange=exchange)
+        """Publish one message that must reach a queue (a retry or a parked message): raises
+        if the broker does not confirm it or no queue is bound for it, so the caller keeps the
+        original rather than acknowledging it into nowhere."""
+        (outcome,) = await self.publish_batch([message], exchange=exchange, mandatory=True)
         if outcome is not None:
             raise outcome

@@ -8,7 +8,10 @@ attempt; a message that cannot be parsed is parked at once. Either way the consu
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import re
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -28,6 +31,7 @@ from shared.messaging.outbox import OutboxWriter
 from shared.metrics import (
     EVENT_HANDLING_DURATION,
     EVENTS_CONSUMED,
+    EVENTS_DELAYED,
     EVENTS_PARKED,
     EVENTS_RETRIED,
     INBOX_DUPLICATES,
@@ -41,6 +45,7 @@ D = TypeVar("D", bound=EventData)
 Handler = Callable[[UnitOfWork, ReceivedEvent[Any]], Awaitable[None]]
 
 ATTEMPT_HEADER = "x-attempt"
+_HANDLER_NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_.]*$")
 REASON_HEADER = "x-parked-reason"
 
 
@@ -58,19 +63,26 @@ class EventHandlers:
         self._by_type: dict[str, list[HandlerSpec]] = {}
 
     def on(
-        self, model: type[D], *, name: str | None = None
+        self, model: type[D], *, name: str
     ) -> Callable[
         [Callable[[UnitOfWork, ReceivedEvent[D]], Awaitable[None]]],
         Callable[[UnitOfWork, ReceivedEvent[D]], Awaitable[None]],
     ]:
+        """Register a handler. ``name`` is stored with every event it handles (the inbox key), so
+        it is explicit and stable: renaming or moving the function must not make old events
+        look new."""
+
         def register(
             fn: Callable[[UnitOfWork, ReceivedEvent[D]], Awaitable[None]],
         ) -> Callable[[UnitOfWork, ReceivedEvent[D]], Awaitable[None]]:
-            handler_name = name or f"{fn.__module__}.{fn.__qualname__}"
+            if not _HANDLER_NAME.match(name):
+                raise ValueError(f"handler name {name!r} must look like 'service.what_it_does'")
             specs = self._by_type.setdefault(model.event_type, [])
-            if any(spec.name == handler_name for spec in specs):
-                raise ValueError(f"handler {handler_name} registered twice")
-            specs.append(HandlerSpec(handler_name, model, fn))
+            if any(spec.name == name for spec in specs):
+                raise ValueError(f"handler {name} registered twice")
+            if specs and specs[0].model is not model:
+                raise ValueError(f"{model.event_type} is already handled with another data model")
+            specs.append(HandlerSpec(name, model, fn))
             return fn
 
         return register
@@ -115,17 +127,34 @@ class Consumer:
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._stopping = False
+        self._stop_requested = asyncio.Event()
 
     async def on_message(self, message: AbstractIncomingMessage) -> None:
         self._in_flight += 1
         self._idle.clear()
         try:
             async with self._slots:
+                if self._stopping:
+                    await self._give_back(message)
+                    return
                 await self._process(message)
         finally:
             self._in_flight -= 1
             if self._in_flight == 0:
                 self._idle.set()
+
+    def stop(self) -> None:
+        """Start no more handlers: prefetched messages still waiting for a slot go back to the
+        queue at once (for another replica), instead of holding up the shutdown."""
+        self._stopping = True
+        self._stop_requested.set()
+
+    async def _give_back(self, message: AbstractIncomingMessage) -> None:
+        try:
+            await message.nack(requeue=True)
+        except Exception as error:  # channel gone: the broker requeues it by itself
+            log.debug("consumer.nack_failed", error=type(error).__name__)
 
     async def drain(self, timeout: float) -> None:
         """Wait for messages being handled to finish (used on shutdown)."""
@@ -150,15 +179,18 @@ class Consumer:
             event_type=envelope.type,
         ):
             try:
-                outcome = await self._handle(envelope, data, specs)
+                outcome = await self._handle_when_database_is_up(envelope, data, specs)
             except Exception as exc:
                 await self._retry_or_park(message, envelope.type, exc)
                 return
+            if outcome is None:
+                await self._give_back(message)
+                return
             await message.ack()
+            elapsed = time.perf_counter() - started
             EVENTS_CONSUMED.labels(self._service, event_type, outcome).inc()
-            EVENT_HANDLING_DURATION.labels(self._service, event_type).observe(
-                time.perf_counter() - started
-            )
+            EVENT_HANDLING_DURATION.labels(self._service, event_type).observe(elapsed)
+            log.info("event.handled", outcome=outcome, duration_ms=round(elapsed * 1000, 2))
 
     def _parse(
         self, message: AbstractIncomingMessage
@@ -175,6 +207,35 @@ class Consumer:
         except ValidationError as exc:
             raise _Poison(f"invalid data for {envelope.type}: {_summarise(exc)}") from exc
         return envelope, specs, data
+
+    async def _handle_when_database_is_up(
+        self, envelope: CloudEvent, data: EventData, specs: list[HandlerSpec]
+    ) -> str | None:
+        """Handle the event. While the database is unreachable, wait and try again without
+        counting an attempt: an outage is not the event's fault, and retrying it through the
+        retry queues would park every event that arrives during a failover. None: the
+        service is stopping during an outage, so the event goes back to the queue."""
+        pause = 0.5
+        while True:
+            try:
+                return await self._handle(envelope, data, specs)
+            except Exception:
+                if await self._database_reachable():
+                    raise
+            if self._stop_requested.is_set():
+                return None
+            EVENTS_DELAYED.labels(self._service, envelope.type).inc()
+            log.warning("consumer.database_unreachable", retry_in_s=pause)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop_requested.wait(), timeout=pause)
+            pause = min(2 * pause, 10.0)
+
+    async def _database_reachable(self) -> bool:
+        try:
+            await asyncio.wait_for(self._db.ping(), timeout=2)
+        except Exception:
+            return False
+        return True
 
     async def _handle(self, envelope: CloudEvent, data: EventData, specs: list[HandlerSpec]) -> str:
         received: ReceivedEvent[Any] = ReceivedEvent(envelope=envelope, data=data)
@@ -258,6 +319,7 @@ class Consumer:
         # Could not move the message on; give it back so nothing is lost. The quorum queue's
         # delivery limit stops this from looping forever.
         log.warning("consumer.requeue", error=type(error).__name__)
+        EVENTS_CONSUMED.labels(self._service, message.type or "unknown", "requeued").inc()
         await asyncio.sleep(1.0)
         try:
             await message.nack(requeue=True)
@@ -279,7 +341,8 @@ def _copy(
     return OutgoingMessage(
         routing_key=routing_key,
         body=message.body,
-        message_id=message.message_id or "",
+        # Confirms of returned messages are matched by message id, so copies need one.
+        message_id=message.message_id or uuid.uuid4().hex,
         event_type=message.type or "",
         headers=kept,
     )

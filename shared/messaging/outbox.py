@@ -100,29 +100,44 @@ class OutboxRelay:
         self._channel = notify_channel(schema)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._listener: asyncpg.Connection | None = None
-        self._last_pass = time.monotonic()
+        self._last_pass: float | None = None  # none yet: not alive until the first pass
         self._last_metrics = 0.0
+        # The backlog gauges are counted at most this often (not on every NOTIFY under load),
+        # and a skipped count is made up soon after, so they are never stale for a whole poll.
+        self._metrics_every_s = min(1.0, poll_interval_s)
 
     # -- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self._service}")
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+    async def stop(self, timeout: float = 10.0) -> None:
+        """End the loop after the batch under way: a batch cut off between publishing and
+        marking its rows would be published again by the next relay."""
+        task, self._task = self._task, None
+        if task is not None:
+            self._stopping = True
+            self._wake.set()
+            done, _ = await asyncio.wait({task}, timeout=timeout)
+            if not done:
+                log.warning("outbox.stop_timeout")
+                task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
         await self._close_listener()
 
     @property
     def alive(self) -> bool:
+        """The loop runs and has finished a pass (listening set up) recently."""
         stale_after = max(10 * self._poll_interval_s, 30.0)
+        last_pass = self._last_pass
         return (
             self._task is not None
             and not self._task.done()
-            and time.monotonic() - self._last_pass < stale_after
+            and last_pass is not None
+            and time.monotonic() - last_pass < stale_after
         )
 
     def wake(self) -> None:
@@ -131,12 +146,25 @@ class OutboxRelay:
     # -- loop ---------------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
+            # Listen before the pass, so a row committed after the pass's query is announced.
+            # Without a listener the relay still polls.
             try:
                 await self._ensure_listener()
-                while await self.relay_once() >= self._batch_size:
-                    pass
-                await self._update_metrics()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("outbox.listen_failed", error=type(exc).__name__, detail=str(exc)[:200])
+            timeout = self._poll_interval_s
+            try:
+                while True:
+                    claimed, failed = await self._relay_batch()
+                    # A full batch means more may be waiting; a failing one is retried on the
+                    # next wake-up rather than in a tight loop.
+                    if claimed < self._batch_size or failed or self._stopping:
+                        break
+                if not await self._update_metrics():
+                    timeout = min(timeout, self._metrics_every_s)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -144,13 +172,18 @@ class OutboxRelay:
                 log.warning("outbox.relay_failed", error=type(exc).__name__, detail=str(exc)[:200])
             self._last_pass = time.monotonic()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval_s)
+                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
             self._wake.clear()
 
     async def relay_once(self) -> int:
         """Publish one batch of unpublished rows; returns how many were claimed."""
+        claimed, _ = await self._relay_batch()
+        return claimed
+
+    async def _relay_batch(self) -> tuple[int, int]:
+        """One batch: (rows claimed, rows the broker did not confirm)."""
         if not self._broker.connected:
-            return 0
+            return 0, 0
         t = self._table
         claim = (
             sa.select(t.c.id, t.c.event_id, t.c.event_type, sa.cast(t.c.payload, sa.Text))
@@ -162,7 +195,7 @@ class OutboxRelay:
         async with self._db.engine.connect() as connection, connection.begin():
             rows = (await connection.execute(claim)).all()
             if not rows:
-                return 0
+                return 0, 0
             messages = [
                 OutgoingMessage(
                     routing_key=row.event_type,
@@ -193,12 +226,13 @@ class OutboxRelay:
                 log.warning(
                     "outbox.publish_nacked", count=len(failed), error=type(first_error).__name__
                 )
-        return len(rows)
+        return len(rows), len(failed)
 
-    async def _update_metrics(self, every_s: float = 5.0) -> None:
+    async def _update_metrics(self) -> bool:
+        """Count the backlog for the gauges; False when skipped as too soon after the last."""
         now = time.monotonic()
-        if now - self._last_metrics < every_s:
-            return
+        if now - self._last_metrics < self._metrics_every_s:
+            return False
         self._last_metrics = now
         t = self._table
         async with self._db.engine.connect() as connection:
@@ -212,6 +246,7 @@ class OutboxRelay:
             ).one()
         OUTBOX_BACKLOG.labels(self._service).set(row[0])
         OUTBOX_OLDEST_AGE.labels(self._service).set(float(row[1] or 0.0))
+        return True
 
     # -- LISTEN ---------------------------------------------------------------------------
 
@@ -225,10 +260,13 @@ class OutboxRelay:
             server_settings={"application_name": f"{self._service}-outbox-listener"},
         )
 
-        def on_notify(*_: Any) -> None:
+        def wake(*_: Any) -> None:
             self._wake.set()
 
-        await connection.add_listener(self._channel, on_notify)
+        await connection.add_listener(self._channel, wake)
+        # Notifications sent while the listener is gone are lost: wake up to reconnect and
+        # catch up at once rather than after a whole poll interval.
+        connection.add_termination_listener(wake)
         self._listener = connection
 
     async def _close_listener(self) -> None:

@@ -59,6 +59,9 @@ class Topology:
             "x-dead-letter-exchange": self.dead_letter_exchange,
             "x-dead-letter-routing-key": self.parking_routing_key,
             "x-delivery-limit": self.delivery_limit,
+            # At-most-once (the default) could drop a message on its way to parking.
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
         }
 
     def retry_queue_arguments(self, delay_ms: int) -> dict[str, Any]:

@@ -29,20 +29,23 @@ async def create(specs: Sequence[ServiceSpec]) -> None:
 async def drop() -> None:
     connection = await asyncpg.connect(PLAIN_ADMIN_DSN)
     try:
-        await connection.execute(
-            f'DROP DATABASE IF EXISTS "{environment.DATABASE}" WITH (FORCE)'
-        )
+        await connection.execute(f'DROP DATABASE IF EXISTS "{environment.DATABASE}" WITH (FORCE)')
     finally:
         await connection.close()
 
 
 async def truncate_all(connection: asyncpg.Connection, schemas: Sequence[str]) -> None:
+    """Empty every table of the given schemas (but Alembic's). DELETE with foreign-key triggers
+    off is far cheaper than TRUNCATE for the handful of rows a test leaves behind."""
     rows = await connection.fetch(
         """SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) AS name
            FROM pg_tables
            WHERE schemaname = ANY($1::text[]) AND tablename <> 'alembic_version'""",
         list(schemas),
     )
-    if rows:
-        names = ", ".join(row["name"] for row in rows)
-        await connection.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    if not rows:
+        return
+    statements = "; ".join(f"DELETE FROM {row['name']}" for row in rows)  # noqa: S608
+    async with connection.transaction():
+        await connection.execute("SET LOCAL session_replication_role = replica")
+        await connection.execute(statements)

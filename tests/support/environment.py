@@ -18,6 +18,7 @@ def apply() -> None:
     os.environ.update(
         {
             "RECRUITING_ENVIRONMENT": "test",
+            "RECRUITING_ENV_FILE": "",
             "RECRUITING_DATABASE_NAME": DATABASE,
             "RECRUITING_ADMIN_DATABASE_URL": ADMIN_URL,
             "RECRUITING_AMQP_URL": AMQP_URL,

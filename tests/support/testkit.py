@@ -4,6 +4,7 @@ ping (or fails on demand), timer handlers, and routes for auth, webhooks and lin
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import Counter
 from datetime import datetime
@@ -42,7 +43,10 @@ from shared.unit import UnitOfWork
 
 SCHEMA = "testkit"
 WEBHOOK_SECRETS = {
-    "acme": ["whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_" + "bmV3LXNlY3JldC1mb3Itcm90YXRpb24="],
+    "acme": [
+        "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "whsec_" + "bmV3LXNlY3JldC1mb3Itcm90YXRpb24=",
+    ],
 }
 
 metadata = make_metadata(SCHEMA)
@@ -71,12 +75,14 @@ class Effect(Base):
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(always=True), primary_key=True)
     source: Mapped[str] = mapped_column(sa.Text)
     note: Mapped[str] = mapped_column(sa.Text)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now()
+    )
 
 
 class TestkitSettings(ServiceSettings):
     service_name: ClassVar[str] = SCHEMA
-    model_config = SettingsConfigDict(env_prefix="TESTKIT_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="TESTKIT_")
 
 
 class PingV1(EventData):
@@ -86,6 +92,8 @@ class PingV1(EventData):
 
     note: str
     fail_first: int = 0
+    # Keeps the handler busy this long, so a test can stop a service with events in flight.
+    delay_ms: int = Field(default=0, ge=0, le=10_000)
 
 
 # Attempts per event id, to let a handler fail a given number of times and then succeed.
@@ -94,14 +102,19 @@ attempts: Counter[str] = Counter()
 handlers = EventHandlers()
 
 
-@handlers.on(PingV1)
+@handlers.on(PingV1, name="testkit.record_ping")
 async def record_ping(unit: UnitOfWork, event: ReceivedEvent[PingV1]) -> None:
     attempts[str(event.envelope.id)] += 1
     if event.data.note == "explode":
         raise RuntimeError("this handler always fails")
     if attempts[str(event.envelope.id)] <= event.data.fail_first:
         raise RuntimeError("failing on purpose")
+    if event.data.delay_ms:
+        await asyncio.sleep(event.data.delay_ms / 1000)
     unit.session.add(Effect(source="ping", note=event.data.note))
+    if event.data.note.startswith("echo:"):
+        # An event caused by an event, to follow the correlation id from one to the next.
+        await unit.emit(PingV1(note=f"echoed:{event.data.note}"), subject=event.envelope.subject)
 
 
 timer_handlers = TimerHandlers()
@@ -117,6 +130,8 @@ async def remind(unit: UnitOfWork, timer: DueTimer) -> None:
 @timer_handlers.on("broken")
 async def broken(unit: UnitOfWork, timer: DueTimer) -> None:
     unit.session.add(Effect(source="timer", note="should never commit"))
+    if timer.payload.get("emit"):
+        await unit.emit(PingV1(note=f"from-broken-timer:{timer.key}"), subject=timer.key)
     raise RuntimeError("timer handler fails")
 
 
@@ -143,8 +158,11 @@ async def create_note(
         unit.session.add(note)
         await unit.session.flush()
         await unit.emit(PingV1(note=body.text), subject=str(note.id))
-        return json_response(NoteOut.model_validate(note), status_code=201,
-                             headers={"Location": f"/v1/notes/{note.id}"})
+        return json_response(
+            NoteOut.model_validate(note),
+            status_code=201,
+            headers={"Location": f"/v1/notes/{note.id}"},
+        )
 
     return await idempotency.run(unit, produce)
 
@@ -165,9 +183,41 @@ async def get_note(note_id: uuid.UUID, unit: Unit, _: CurrentPrincipal) -> NoteO
     return NoteOut.model_validate(note)
 
 
+class PingIn(RequestModel):
+    note: str = Field(min_length=1, max_length=100)
+    subject: str = Field(default="ping", min_length=1)
+    sequence: int | None = Field(default=None, ge=0)
+    fail_first: int = Field(default=0, ge=0)
+    fail_after_emit: bool = False
+
+
+class PingOut(ResponseModel):
+    event_id: uuid.UUID
+
+
+@router.post("/pings", status_code=202, response_model=PingOut)
+async def emit_ping(body: PingIn, unit: Unit) -> PingOut:
+    """Emit one ping; with ``fail_after_emit`` the route raises after emitting, so the
+    request's transaction (and with it the outbox row) rolls back."""
+    event = await unit.emit(
+        PingV1(note=body.note, fail_first=body.fail_first),
+        subject=body.subject,
+        sequence=body.sequence,
+    )
+    if body.fail_after_emit:
+        raise RuntimeError("failing after the event was written")
+    return PingOut(event_id=event.id)
+
+
 @router.post("/boom")
 async def boom(_: CurrentPrincipal) -> None:
     raise RuntimeError("secret internal detail that must not reach the client")
+
+
+@router.post("/vendor-down")
+async def vendor_down(_: CurrentPrincipal) -> None:
+    """A third party refusing the connection: our fault to handle, not a database outage."""
+    raise ConnectionRefusedError("vendor at 10.0.0.9:25 refused the connection")
 
 
 @router.get("/admin-only")
@@ -175,6 +225,16 @@ async def admin_only(
     principal: Annotated[Principal, Depends(require_role(Role.ADMIN))],
 ) -> dict[str, str]:
     return {"subject": principal.subject}
+
+
+@router.get("/me")
+async def me(principal: CurrentPrincipal) -> dict[str, str | list[str]]:
+    """The caller as the service understood the bearer token."""
+    return {
+        "subject": principal.subject,
+        "role": principal.role.value,
+        "scopes": sorted(principal.scopes),
+    }
 
 
 @router.get("/scoped")
@@ -207,6 +267,20 @@ async def receive_webhook(sender: str, request: Request, unit: Unit) -> dict[str
 @router.get("/runtime-check")
 async def runtime_check(runtime: RuntimeDep) -> dict[str, str]:
     return {"service": runtime.spec.name}
+
+
+@router.post("/advisory-locks/{key}")
+async def wait_for_advisory_lock(key: int, unit: Unit, _: CurrentPrincipal) -> dict[str, int]:
+    """Blocks inside the database until a test releases the lock: a request that is mid-query
+    for as long as the test needs (to lose the database under it)."""
+    await unit.session.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+    return {"key": key}
+
+
+@router.post("/bad-sql")
+async def bad_sql(unit: Unit, _: CurrentPrincipal) -> None:
+    """A database error that is a bug of ours rather than an outage."""
+    await unit.session.execute(sa.text("SELECT * FROM no_such_table"))
 
 
 spec = ServiceSpec(

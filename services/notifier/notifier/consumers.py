@@ -11,7 +11,7 @@ from shared.unit import UnitOfWork
 handlers = EventHandlers()
 
 
-@handlers.on(StageChangedV1)
+@handlers.on(StageChangedV1, name="notifier.notify_candidate_of_stage_change")
 async def notify_candidate_of_stage_change(
     unit: UnitOfWork, event: ReceivedEvent[StageChangedV1]
 ) -> None:

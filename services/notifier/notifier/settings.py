@@ -9,8 +9,6 @@ from shared.settings import ServiceSettings
 
 class NotifierSettings(ServiceSettings):
     service_name: ClassVar[str] = "notifier"
-    model_config = SettingsConfigDict(
-        env_prefix="NOTIFIER_", env_file=".env", extra="ignore", frozen=True
-    )
+    model_config = SettingsConfigDict(env_prefix="NOTIFIER_")
 
     port: int = 8003

@@ -9,8 +9,6 @@ from shared.settings import ServiceSettings
 
 class PipelineSettings(ServiceSettings):
     service_name: ClassVar[str] = "pipeline"
-    model_config = SettingsConfigDict(
-        env_prefix="PIPELINE_", env_file=".env", extra="ignore", frozen=True
-    )
+    model_config = SettingsConfigDict(env_prefix="PIPELINE_")
 
     port: int = 8001

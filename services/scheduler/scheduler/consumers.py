@@ -11,6 +11,6 @@ from shared.unit import UnitOfWork
 handlers = EventHandlers()
 
 
-@handlers.on(StageChangedV1)
+@handlers.on(StageChangedV1, name="scheduler.track_interview_need")
 async def track_interview_need(unit: UnitOfWork, event: ReceivedEvent[StageChangedV1]) -> None:
     await service.apply_stage_change(unit=unit, event=event)

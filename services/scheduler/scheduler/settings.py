@@ -9,8 +9,6 @@ from shared.settings import ServiceSettings
 
 class SchedulerSettings(ServiceSettings):
     service_name: ClassVar[str] = "scheduler"
-    model_config = SettingsConfigDict(
-        env_prefix="SCHEDULER_", env_file=".env", extra="ignore", frozen=True
-    )
+    model_config = SettingsConfigDict(env_prefix="SCHEDULER_")
 
     port: int = 8002

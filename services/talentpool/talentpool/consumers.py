@@ -11,7 +11,7 @@ from talentpool.candidates import service
 handlers = EventHandlers()
 
 
-@handlers.on(StageChangedV1)
+@handlers.on(StageChangedV1, name="talentpool.append_stage_change_to_timeline")
 async def append_stage_change_to_timeline(
     unit: UnitOfWork, event: ReceivedEvent[StageChangedV1]
 ) -> None:

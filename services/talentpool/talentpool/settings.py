@@ -9,8 +9,6 @@ from shared.settings import ServiceSettings
 
 class TalentpoolSettings(ServiceSettings):
     service_name: ClassVar[str] = "talentpool"
-    model_config = SettingsConfigDict(
-        env_prefix="TALENTPOOL_", env_file=".env", extra="ignore", frozen=True
-    )
+    model_config = SettingsConfigDict(env_prefix="TALENTPOOL_")
 
     port: int = 8004

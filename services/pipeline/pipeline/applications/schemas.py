@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import EmailStr, Field, model_validator
+from pydantic import EmailStr, Field, ValidationInfo, field_validator
 
 from shared.http.schemas import RequestModel, ResponseModel
 
@@ -34,14 +34,21 @@ class TransitionIn(RequestModel):
         description="`advance`: to the next stage; `move`: to the stage named in `to_stage`.",
         examples=["move"],
     )
-    to_stage: str | None = Field(default=None, max_length=40, examples=["round_2"])
+    to_stage: str | None = Field(
+        default=None, max_length=40, validate_default=True, examples=["round_2"]
+    )
     reason: str | None = Field(default=None, max_length=1000, examples=["Strong AI interview"])
 
-    @model_validator(mode="after")
-    def _to_stage_for_move(self) -> TransitionIn:
-        if self.transition == "move" and not self.to_stage:
+    # A field validator (run on the default too) so the 422 names `to_stage` as the field.
+    @field_validator("to_stage")
+    @classmethod
+    def _to_stage_for_move(cls, to_stage: str | None, info: ValidationInfo) -> str | None:
+        transition = info.data.get("transition")
+        if transition == "move" and not to_stage:
             raise ValueError("to_stage is required for move")
-        return self
+        if transition == "advance" and to_stage is not None:
+            raise ValueError("advance goes to the next stage; leave to_stage out")
+        return to_stage
 
 
 class StageChangeRead(ResponseModel):

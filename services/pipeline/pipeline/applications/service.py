@@ -74,7 +74,7 @@ async def create(*, unit: UnitOfWork, job: Job, application_in: ApplicationCreat
     return await unit.session.get_one(Application, application_id)
 
 
-def visible_applications(principal: Principal) -> sa.Select[tuple[Application]]:
+def visible_applications(principal: Principal) -> sa.Select[Application]:
     """Applications of the jobs the caller may see."""
     jobs = visible_jobs(principal).with_only_columns(Job.id).scalar_subquery()
     return sa.select(Application).where(Application.job_id.in_(jobs))

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, field_validator
 
 from shared.http.schemas import RequestModel, ResponseModel
 
@@ -51,12 +51,15 @@ class JobCreate(RequestModel):
     )
     stages: list[StageIn] = Field(min_length=1, max_length=30)
 
-    @model_validator(mode="after")
-    def _unique_stage_keys(self) -> JobCreate:
-        keys = [stage.key for stage in self.stages]
-        if len(keys) != len(set(keys)):
-            raise ValueError("stage keys must be unique")
-        return self
+    # A field validator (not a model one) so the 422 names `stages` as the offending field.
+    @field_validator("stages")
+    @classmethod
+    def _unique_stage_keys(cls, stages: list[StageIn]) -> list[StageIn]:
+        keys = [stage.key for stage in stages]
+        repeated = sorted({key for key in keys if keys.count(key) > 1})
+        if repeated:
+            raise ValueError(f"stage keys must be unique; repeated: {', '.join(repeated)}")
+        return stages
 
 
 class JobRead(ResponseModel):

@@ -14,7 +14,7 @@ from shared.http.pagination import PageParams, paginate
 from shared.unit import UnitOfWork
 
 
-def visible_jobs(principal: Principal) -> sa.Select[tuple[Job]]:
+def visible_jobs(principal: Principal) -> sa.Select[Job]:
     """Admins see every job; HR only the jobs they own."""
     statement = sa.select(Job)
     if principal.role is not Role.ADMIN:

@@ -29,3 +29,19 @@ class InterviewNeed(Base):
         sa.CheckConstraint("status IN ('open', 'withdrawn')", name="status"),
         sa.Index("ix_interview_needs_status_opened_at", "status", "opened_at"),
     )
+
+
+class ApplicationStage(Base):
+    """The newest stage the scheduler has heard each application is in, whatever its kind.
+
+    Stage changes can arrive out of order; remembering the newest version even for stages that
+    need no interview is what lets an older event be recognised as stale when no need exists.
+    """
+
+    __tablename__ = "application_stages"
+
+    application_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    stage_key: Mapped[str] = mapped_column(sa.Text)
+    stage_kind: Mapped[str] = mapped_column(sa.Text)
+    application_version: Mapped[int] = mapped_column(sa.Integer)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))

@@ -24,10 +24,14 @@ async def record_stage_change(*, unit: UnitOfWork, event: ReceivedEvent[StageCha
     await unit.session.execute(
         candidate.on_conflict_do_update(
             index_elements=[Candidate.id],
+            # Events can arrive out of order, so widen the window rather than overwrite it.
             set_={
+                "first_seen_at": sa.func.least(
+                    Candidate.first_seen_at, candidate.excluded.first_seen_at
+                ),
                 "last_activity_at": sa.func.greatest(
                     Candidate.last_activity_at, candidate.excluded.last_activity_at
-                )
+                ),
             },
         )
     )

@@ -1,0 +1,229 @@
+"""Figures, the table printed at the end of a run, the JSON written to ``bench/results/`` and
+the results block of ``docs/benchmarks.md``."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+DOC_START = "<!-- bench:results:start -->"
+DOC_END = "<!-- bench:results:end -->"
+
+
+@dataclass(frozen=True)
+class Distribution:
+    count: int
+    mean: float
+    p50: float
+    p90: float
+    p99: float
+    max: float
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> Distribution:
+        if not values:
+            raise ValueError("no values to summarise")
+        ordered = sorted(values)
+        return cls(
+            count=len(ordered),
+            mean=sum(ordered) / len(ordered),
+            p50=percentile(ordered, 50),
+            p90=percentile(ordered, 90),
+            p99=percentile(ordered, 99),
+            max=ordered[-1],
+        )
+
+
+def percentile(ordered: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile of already sorted values."""
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One measured figure: ours against its floor (a ratio), or against an absolute bound."""
+
+    key: str
+    title: str
+    unit: str
+    ours: float
+    floor: float | None
+    target: float
+    comparison: Literal["ratio>=", "ours<"]
+
+    @property
+    def ratio(self) -> float | None:
+        return None if self.floor is None else self.ours / self.floor
+
+    @property
+    def passed(self) -> bool:
+        if self.comparison == "ratio>=":
+            return self.ratio is not None and self.ratio >= self.target
+        return self.ours < self.target
+
+    @property
+    def target_text(self) -> str:
+        if self.comparison == "ratio>=":
+            return f"ratio >= {self.target:g}"
+        return f"< {self.target:g} {self.unit}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "title": self.title,
+            "unit": self.unit,
+            "ours": round(self.ours, 3),
+            "floor": None if self.floor is None else round(self.floor, 3),
+            "ratio": None if self.ratio is None else round(self.ratio, 3),
+            "target": self.target_text,
+            "passed": self.passed,
+        }
+
+
+def machine_info(versions: dict[str, str]) -> dict[str, Any]:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        model = platform.processor()
+    memory_gb: float | None = None
+    try:
+        pages, page_size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+        memory_gb = round(pages * page_size / 2**30, 1)
+    except (ValueError, OSError):
+        memory_gb = None
+    return {
+        "cores": os.cpu_count(),
+        "cpu": model,
+        "memory_gb": memory_gb,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        **versions,
+    }
+
+
+def load_average() -> list[float]:
+    return [round(value, 2) for value in os.getloadavg()]
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.1f}" if abs(value) >= 10 else f"{value:,.2f}"
+
+
+def table(figures: Sequence[Figure]) -> str:
+    header = ("figure", "ours", "floor", "ratio", "target", "result")
+    rows = [
+        (
+            f"{figure.title} ({figure.unit})",
+            _number(figure.ours),
+            _number(figure.floor),
+            "-" if figure.ratio is None else f"{figure.ratio:.2f}",
+            figure.target_text,
+            "pass" if figure.passed else "MISSED",
+        )
+        for figure in figures
+    ]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        for row in (header, *rows)
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def write_json(document: dict[str, Any], stamp: str) -> tuple[Path, Path]:
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(document, indent=2, sort_keys=False) + "\n"
+    latest = RESULTS_DIR / "latest.json"
+    dated = RESULTS_DIR / f"{stamp}.json"
+    for path in (dated, latest):
+        partial = path.with_suffix(".json.tmp")
+        partial.write_text(text)
+        partial.replace(path)
+    return latest, dated
+
+
+def markdown(document: dict[str, Any]) -> str:
+    """The results block of ``docs/benchmarks.md``, from a run's JSON document."""
+    machine = document["machine"]
+    load = document["load"]
+    lines = [
+        f"Measured {document['date']} with `{document['command']}` on {machine['cores']} cores "
+        f"({machine['cpu']}, {machine['memory_gb']} GB), Python {machine['python']}, "
+        f"PostgreSQL {machine['postgresql']}, RabbitMQ {machine['rabbitmq']}. "
+        f"Load average (1/5/15 min) before the run: {_loads(load['before'])}; "
+        f"after: {_loads(load['after'])}.",
+        "",
+        "| figure | ours | floor | ratio | target | result |",
+        "|---|---:|---:|---:|---|---|",
+    ]
+    for figure in document["figures"]:
+        ratio = "-" if figure["ratio"] is None else f"{figure['ratio']:.2f}"
+        result = "pass" if figure["passed"] else "**MISSED**"
+        lines.append(
+            f"| {figure['title']} ({figure['unit']}) | {_number(figure['ours'])} | "
+            f"{_number(figure['floor'])} | {ratio} | {figure['target']} | {result} |"
+        )
+    details = document["details"]
+    http = details.get("http")
+    if http:
+        connections = details["http_plan"]["connections"]
+        lines += [
+            "",
+            f"| HTTP latency at {connections} connections | requests/s | p50 ms | p99 ms |",
+            "|---|---:|---:|---:|",
+        ]
+        for label, key in (
+            ("pipeline `POST /v1/jobs/{job_id}/applications`", "ours"),
+            ("floor: FastAPI + asyncpg, one INSERT", "floor"),
+        ):
+            latency = http[key]["latency_ms"]
+            lines.append(
+                f"| {label} | {http[key]['per_s']:,.0f} | {latency['p50']:.1f} | "
+                f"{latency['p99']:.1f} |"
+            )
+    events = details.get("events")
+    if events:
+        latency = events["latency"]
+        dist = latency["distribution_ms"]
+        lines += [
+            "",
+            f"Event latency at {latency['achieved_per_s']:.0f} events/s offered "
+            f"({latency['events']} events measured): p50 {dist['p50']:.1f} ms, "
+            f"p90 {dist['p90']:.1f} ms, p99 {dist['p99']:.1f} ms, max {dist['max']:.1f} ms. "
+            f"Events of {events['ours']['message_bytes']} bytes.",
+        ]
+    return "\n".join(lines)
+
+
+def _loads(values: Sequence[float]) -> str:
+    return " / ".join(f"{value:.2f}" for value in values)
+
+
+def update_doc(document: dict[str, Any]) -> bool:
+    """Replace the results block of ``docs/benchmarks.md``; false when the doc has no block."""
+    if not DOC.exists():
+        return False
+    text = DOC.read_text()
+    pattern = re.compile(re.escape(DOC_START) + r".*?" + re.escape(DOC_END), re.DOTALL)
+    if not pattern.search(text):
+        return False
+    block = f"{DOC_START}\n{markdown(document)}\n{DOC_END}"
+    DOC.write_text(pattern.sub(lambda _: block, text))
+    return True

@@ -1,0 +1,4 @@
+from bench.service.app import spec
+from shared.cli import main
+
+main(spec, "bench.service.app:create")

@@ -1,0 +1,146 @@
+"""HTTP: creating applications on the real pipeline service against a bare FastAPI + asyncpg
+floor, each in its own uvicorn process (uvloop, httptools, one worker), loaded by the same
+generator with the same concurrency."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import httpx
+import jwt
+
+from bench import loadgen, processes
+from bench.environment import BenchRun, admin_connection
+from bench.loadgen import LoadResult, combine
+
+HR_SUBJECT = "hr-bench"
+JOB = {
+    "title": "Backend engineer",
+    "department": "Platform",
+    "location": "Shanghai",
+    "stages": [
+        {
+            "key": "ai_interview",
+            "kind": "ai_interview",
+            "name_zh": "AI 面试",
+            "name_en": "AI interview",
+            "sla_days": 3,
+        },
+        {
+            "key": "round_2",
+            "kind": "interview",
+            "name_zh": "二面",
+            "name_en": "Round 2",
+            "sla_days": 5,
+        },
+    ],
+}
+
+
+@dataclass(frozen=True)
+class HttpPlan:
+    connections: int = 32
+    seconds: float = 15.0
+    # Ours and the floor take turns, so a change in the machine's background load (other
+    # people's test runs) hits both alike.
+    rounds: int = 3
+    warmup_seconds: float = 3.0
+
+
+@dataclass(frozen=True)
+class HttpResult:
+    ours: LoadResult
+    floor: LoadResult
+
+
+def bearer(run: BenchRun, *, ttl_s: int = 3600) -> str:
+    now = int(time.time())
+    claims = {"sub": HR_SUBJECT, "role": "hr", "scope": "", "iat": now, "exp": now + ttl_s}
+    return jwt.encode(claims, run.jwt_secret, algorithm="HS256")
+
+
+@dataclass(frozen=True)
+class _Target:
+    name: str
+    url: str
+    headers: dict[str, str]
+
+
+async def _load(
+    run: BenchRun, target: _Target, plan: HttpPlan, phase: str, seconds: float
+) -> LoadResult:
+    result = await loadgen.run(
+        target.url,
+        connections=plan.connections,
+        seconds=seconds,
+        prefix=f"{target.name}-{phase}",
+        headers=target.headers,
+        env=run.child_env(),
+        workdir=run.workdir,
+    )
+    if result.failed:
+        raise RuntimeError(
+            f"{target.name} {phase}: {result.errors} of {result.requests} requests failed"
+        )
+    return result
+
+
+async def _count(run: BenchRun, sql: str) -> int:
+    connection = await admin_connection(run)
+    try:
+        return int(await connection.fetchval(sql))
+    finally:
+        await connection.close()
+
+
+async def _create_job(base: str, token: str) -> str:
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+        created = await client.post(
+            "/v1/jobs", json=JOB, headers={"Authorization": f"Bearer {token}"}
+        )
+        created.raise_for_status()
+        job_id: str = created.json()["id"]
+        return job_id
+
+
+async def measure(run: BenchRun, plan: HttpPlan) -> HttpResult:
+    """Both servers up at once; a warm-up each, then ``rounds`` turns of floor and ours."""
+    token = bearer(run)
+    ours_port, floor_port = processes.free_port(), processes.free_port()
+    env = run.child_env()
+    async with (
+        processes.service("pipeline", "pipeline", env=env, workdir=run.workdir, port=ours_port),
+        processes.service(
+            "floor-http",
+            "bench.floor_http",
+            env=env,
+            workdir=run.workdir,
+            port=floor_port,
+            ready_path=None,
+        ),
+    ):
+        base = f"http://127.0.0.1:{ours_port}"
+        job_id = await _create_job(base, token)
+        ours = _Target(
+            "pipeline",
+            f"{base}/v1/jobs/{job_id}/applications",
+            {"Authorization": f"Bearer {token}"},
+        )
+        floor = _Target("floor", f"http://127.0.0.1:{floor_port}/v1/rows", {})
+        before = await _count(run, "SELECT count(*) FROM pipeline.applications")
+        for target in (floor, ours):
+            await _load(run, target, plan, "warmup", plan.warmup_seconds)
+        warm = await _count(run, "SELECT count(*) FROM pipeline.applications")
+        results: dict[str, list[LoadResult]] = {"floor": [], "pipeline": []}
+        for number in range(plan.rounds):
+            for target in (floor, ours):
+                result = await _load(
+                    run, target, plan, f"round{number}", plan.seconds / plan.rounds
+                )
+                results[target.name].append(result)
+    made = await _count(run, "SELECT count(*) FROM pipeline.applications") - warm
+    answered = sum(result.requests for result in results["pipeline"])
+    if warm <= before or made < answered:
+        raise RuntimeError(f"{answered} answered requests but {made} applications created")
+    return HttpResult(ours=combine(results["pipeline"]), floor=combine(results["floor"]))

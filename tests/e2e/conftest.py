@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support import processes
+from tests.support.running import wait_for
+
+SERVICES = ("pipeline", "scheduler", "notifier", "talentpool")
+
+
+class Suite:
+    def __init__(self, services: dict[str, processes.ServiceProcess]) -> None:
+        self.services = services
+
+    def url(self, name: str) -> str:
+        return self.services[name].url
+
+    async def all_ready(self, client: httpx.AsyncClient) -> bool:
+        for service in self.services.values():
+            assert service.alive(), f"{service.name} exited; see {service.log_path}"
+            try:
+                response = await client.get(f"{service.url}/readyz")
+            except httpx.TransportError:
+                return False
+            if response.status_code != 200:
+                return False
+        return True
+
+
+@pytest.fixture(scope="module")
+def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
+    log_dir: Path = tmp_path_factory.mktemp("service-logs")
+    started = {name: processes.start(name, log_dir) for name in SERVICES}
+    try:
+        yield Suite(started)
+    finally:
+        for service in started.values():
+            service.stop()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+async def ready_suite(suite: Suite, http: httpx.AsyncClient) -> Suite:
+    await wait_for(lambda: suite.all_ready(http), timeout=60, what="all four services ready")
+    return suite

@@ -1,0 +1,119 @@
+"""One stage change, made through the pipeline's API, reaches the other three services through
+RabbitMQ, with the four services running as real processes."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import Suite
+from tests.e2e.flow import HR, create_application, move, unique_email
+from tests.support import processes
+from tests.support.running import wait_for
+
+pytestmark = pytest.mark.e2e
+
+
+async def _get_json(http: httpx.AsyncClient, url: str) -> Any:
+    """The body once the resource exists and, for a page, once it has items."""
+    response = await http.get(url, headers=HR)
+    if response.status_code != 200:
+        return None
+    body = response.json()
+    if isinstance(body, dict) and "items" in body and not body["items"]:
+        return None
+    return body
+
+
+async def test_stage_change_reaches_notifier_talentpool_and_scheduler(
+    ready_suite: Suite, http: httpx.AsyncClient
+) -> None:
+    pipeline = ready_suite.url("pipeline")
+    application = await create_application(
+        http, pipeline, email=unique_email(), full_name="Han Meimei"
+    )
+    correlation_id = f"e2e-{uuid.uuid4().hex}"
+    moved = await move(
+        http, pipeline, application, "round_2", version=1, correlation_id=correlation_id
+    )
+    assert moved["stage_key"] == "round_2" and moved["version"] == 2
+
+    notifications_url = (
+        f"{ready_suite.url('notifier')}/v1/notifications?application_id={application['id']}"
+    )
+    notifications = await wait_for(
+        lambda: _get_json(http, notifications_url), timeout=15, what="notifier notification"
+    )
+    (notification,) = notifications["items"]
+    assert notification["kind"] == "stage_changed" and notification["status"] == "pending"
+    assert notification["data"]["to_stage"] == "round_2"
+
+    timeline_url = (
+        f"{ready_suite.url('talentpool')}/v1/candidates/{application['candidate_id']}/timeline"
+    )
+    timeline = await wait_for(lambda: _get_json(http, timeline_url), timeout=15, what="timeline")
+    (entry,) = timeline["items"]
+    assert entry["application_id"] == application["id"]
+    assert entry["data"]["from_stage"] == "ai_interview" and entry["data"]["to_stage"] == "round_2"
+
+    need_url = f"{ready_suite.url('scheduler')}/v1/interview-needs/{application['id']}"
+    need = await wait_for(lambda: _get_json(http, need_url), timeout=15, what="interview need")
+    assert need["status"] == "open" and need["stage_key"] == "round_2"
+    assert need["application_version"] == 2
+
+    # The correlation id of the original request follows the event into every consumer's logs.
+    for name in ("notifier", "talentpool", "scheduler"):
+        service = ready_suite.services[name]
+
+        async def logged(service: processes.ServiceProcess = service) -> bool:
+            records = [json.loads(line) for line in service.log_lines()]
+            return any(
+                r.get("correlation_id") == correlation_id and r.get("message") == "event.handled"
+                for r in records
+            )
+
+        await wait_for(logged, timeout=5, what=f"{name} logging the correlation id")
+
+
+async def test_leaving_the_interview_stage_withdraws_the_interview_need(
+    ready_suite: Suite, http: httpx.AsyncClient
+) -> None:
+    pipeline = ready_suite.url("pipeline")
+    application = await create_application(http, pipeline, email=unique_email(), full_name="Li Lei")
+    await move(http, pipeline, application, "round_2", version=1)
+    await move(http, pipeline, application, "first_evaluation", version=2)
+
+    need_url = f"{ready_suite.url('scheduler')}/v1/interview-needs/{application['id']}"
+
+    async def withdrawn() -> bool:
+        need = await _get_json(http, need_url)
+        return bool(need and need["status"] == "withdrawn" and need["application_version"] == 3)
+
+    await wait_for(withdrawn, timeout=15, what="interview need withdrawn")
+
+
+async def test_logs_are_json_lines_with_ids_and_without_personal_data(
+    ready_suite: Suite, http: httpx.AsyncClient
+) -> None:
+    email, full_name = unique_email(), "Zhang Xiaoming-Unique"
+    pipeline = ready_suite.url("pipeline")
+    application = await create_application(http, pipeline, email=email, full_name=full_name)
+    await move(http, pipeline, application, "round_2", version=1)
+    timeline_url = (
+        f"{ready_suite.url('talentpool')}/v1/candidates/{application['candidate_id']}/timeline"
+    )
+    await wait_for(lambda: _get_json(http, timeline_url), timeout=15, what="timeline")
+
+    for service in ready_suite.services.values():
+        lines = service.log_lines()
+        assert lines, service.name
+        for line in lines:
+            record = json.loads(line)  # every line is one JSON object
+            assert record["service"] == service.name
+            assert email not in line and full_name not in line
+            if record.get("message") == "http.request":
+                assert record["request_id"] and record["route"]

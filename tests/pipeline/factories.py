@@ -1,0 +1,99 @@
+"""Request bodies and API calls the pipeline tests arrange their state with."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from tests.support.tokens import auth
+
+HR = "hr-alice"
+
+# A template with two interview stages in the middle, so moves into, between and out of
+# interview stages can all be made.
+STAGES: list[dict[str, Any]] = [
+    {
+        "key": "ai_interview",
+        "kind": "ai_interview",
+        "name_zh": "AI面试",
+        "name_en": "AI interview",
+        "sla_days": 2,
+    },
+    {
+        "key": "round_1",
+        "kind": "interview",
+        "name_zh": "一面",
+        "name_en": "First round",
+        "sla_days": 3,
+    },
+    {
+        "key": "round_2",
+        "kind": "interview",
+        "name_zh": "二面",
+        "name_en": "Second round",
+        "sla_days": 3,
+    },
+    {"key": "offer", "kind": "offer", "name_zh": "录用", "name_en": "Offer", "sla_days": 5},
+]
+STAGE_KEYS = [stage["key"] for stage in STAGES]
+
+
+def job_body(
+    title: str = "Backend engineer",
+    *,
+    stages: Sequence[dict[str, Any]] = STAGES,
+    owner_ids: Sequence[str] = (),
+) -> dict[str, Any]:
+    return {
+        "title": title,
+        "department": "Platform",
+        "location": "Shanghai",
+        "owner_ids": list(owner_ids),
+        "stages": list(stages),
+    }
+
+
+async def create_job(
+    client: httpx.AsyncClient, *, hr: str = HR, title: str = "Backend engineer"
+) -> dict[str, Any]:
+    response = await client.post("/v1/jobs", json=job_body(title), headers=auth("hr", hr))
+    assert response.status_code == 201, response.text
+    job: dict[str, Any] = response.json()
+    return job
+
+
+def application_body(email: str = "li.lei@example.com", name: str = "Li Lei") -> dict[str, Any]:
+    return {"candidate": {"full_name": name, "email": email}}
+
+
+async def apply(
+    client: httpx.AsyncClient,
+    job_id: str,
+    *,
+    email: str = "li.lei@example.com",
+    hr: str = HR,
+) -> dict[str, Any]:
+    response = await client.post(
+        f"/v1/jobs/{job_id}/applications", json=application_body(email), headers=auth("hr", hr)
+    )
+    assert response.status_code == 201, response.text
+    application: dict[str, Any] = response.json()
+    return application
+
+
+async def transition(
+    client: httpx.AsyncClient,
+    application_id: str,
+    body: dict[str, Any],
+    *,
+    if_match: str | None = None,
+    hr: str = HR,
+) -> httpx.Response:
+    headers = auth("hr", hr)
+    if if_match is not None:
+        headers["If-Match"] = if_match
+    return await client.post(
+        f"/v1/applications/{application_id}/transitions", json=body, headers=headers
+    )
