@@ -53,6 +53,10 @@ class EventsPlan:
     latency_batch: int = 10
     latency_seconds: float = 12.0
     latency_warmup_seconds: float = 2.0
+    # A second, informative latency run below our capacity: this fraction of the throughput
+    # just measured, so queueing behind a backlog does not hide the relay's wake-up path.
+    relaxed_fraction: float = 0.5
+    relaxed_seconds: float = 8.0
     timeout_s: float = 120.0
 
     def round_sizes(self) -> list[int]:
@@ -63,19 +67,40 @@ class EventsPlan:
 @dataclass
 class Throughput:
     """Events and the seconds from the first write (or publish) of a round to the last commit
-    (or ack) of that round, summed over the rounds."""
+    (or ack) of that round, summed over the rounds; with the CPU time spent on them by the
+    consuming process (ours: relay and consumer) and by this process (writer or publisher)."""
 
     count: int = 0
     seconds: float = 0.0
     writer_seconds: float = 0.0
     message_bytes: int = 0
+    consumer_cpu_s: float = 0.0
+    producer_cpu_s: float = 0.0
     rounds_per_s: list[float] = field(default_factory=list)
 
-    def add(self, count: int, seconds: float, writer_seconds: float) -> None:
+    def add(
+        self,
+        count: int,
+        *,
+        seconds: float,
+        writer_seconds: float,
+        consumer_cpu_s: float,
+        producer_cpu_s: float,
+    ) -> None:
         self.count += count
         self.seconds += seconds
         self.writer_seconds += writer_seconds
+        self.consumer_cpu_s += consumer_cpu_s
+        self.producer_cpu_s += producer_cpu_s
         self.rounds_per_s.append(round(count / seconds, 1))
+
+    @property
+    def consumer_cpu_ms_per_event(self) -> float:
+        return 1000 * self.consumer_cpu_s / self.count
+
+    @property
+    def producer_cpu_ms_per_event(self) -> float:
+        return 1000 * self.producer_cpu_s / self.count
 
     @property
     def per_s(self) -> float:
@@ -96,13 +121,17 @@ class EventsResult:
     ours: Throughput
     floor: Throughput
     latency: Latency
+    latency_relaxed: Latency
+    disturbances: list[str]
 
 
 class TickWriter:
     """Commits ticks the way a service does: a session, the real ``OutboxWriter``, a commit."""
 
     def __init__(self, run: BenchRun) -> None:
-        self.db = Database(run.bench_settings())
+        settings = run.bench_settings()
+        self.db = Database(settings)
+        self._pool_size = settings.db_pool_size
         self.outbox = OutboxWriter(service="bench", table=infra.outbox, clock=SystemClock())
 
     async def write(self, label: str, seqs: Sequence[int]) -> float:
@@ -144,7 +173,7 @@ class TickWriter:
 
         # Bounded by the pool, so a writer that falls behind shows up as a lower achieved rate
         # rather than as pool timeouts.
-        slots = asyncio.Semaphore(self.db.engine.pool.size())  # type: ignore[attr-defined]
+        slots = asyncio.Semaphore(self._pool_size)
 
         async def bounded(first: int) -> None:
             async with slots:
@@ -303,12 +332,26 @@ async def measure(run: BenchRun, plan: EventsPlan) -> EventsResult:
         workdir=run.workdir,
         capture_stdout=True,
     )
+    # As deployed: the producing service relays its outbox, a consuming service (another
+    # process) handles the events. The relay's CPU counts as the producer's, like the floor's.
+    relay_port = processes.free_port()
     try:
         async with (
             processes.service(
-                "bench-service",
+                "bench-relay",
                 "bench.service",
-                env=run.child_env(),
+                env={
+                    **run.child_env(),
+                    "BENCH_RUN_CONSUMERS": "false",
+                    "BENCH_RUN_TIMERS": "false",
+                },
+                workdir=run.workdir,
+                port=relay_port,
+            ) as relay,
+            processes.service(
+                "bench-consumer",
+                "bench.service",
+                env={**run.child_env(), "BENCH_RUN_RELAY": "false"},
                 workdir=run.workdir,
                 port=port,
             ) as service,
@@ -323,34 +366,72 @@ async def measure(run: BenchRun, plan: EventsPlan) -> EventsResult:
             await _collect_commits(client, service, "warmup", plan.warmup, plan.timeout_s)
 
             for number, size in enumerate(plan.round_sizes()):
+                cpu, own_cpu = consumer.cpu_seconds(), time.process_time()
                 started = time.time()
                 await publisher.publish(size)
                 published = time.time()
                 acked = await _read_line(consumer, plan.timeout_s)
-                floor.add(size, float(acked["at"]) - started, published - started)
+                floor.add(
+                    size,
+                    seconds=float(acked["at"]) - started,
+                    writer_seconds=published - started,
+                    consumer_cpu_s=consumer.cpu_seconds() - cpu,
+                    producer_cpu_s=time.process_time() - own_cpu,
+                )
 
                 label = f"throughput-{number}"
+                cpu, own_cpu = service.cpu_seconds(), time.process_time()
+                relay_cpu = relay.cpu_seconds()
                 started, written = await writer.burst(label, size, plan.batch, plan.writers)
                 commits = await _collect_commits(client, service, label, size, plan.timeout_s)
+                ours.add(
+                    size,
+                    seconds=max(commits.values()) - started,
+                    writer_seconds=written - started,
+                    consumer_cpu_s=service.cpu_seconds() - cpu,
+                    producer_cpu_s=time.process_time() - own_cpu + relay.cpu_seconds() - relay_cpu,
+                )
                 rows = await _handled_rows(run, label)
                 if rows != size:
                     raise RuntimeError(f"{rows} handled rows for {size} events of {label}")
-                ours.add(size, max(commits.values()) - started, written - started)
 
-            committed = await writer.paced(
-                "latency", rate=plan.rate, batch=plan.latency_batch, seconds=plan.latency_seconds
+            latency = await _latency_run(
+                writer, client, service, plan, "latency", plan.rate, plan.latency_seconds
             )
-            handled = await _collect_commits(
-                client, service, "latency", len(committed), plan.timeout_s
+            relaxed_rate = max(10.0, round(ours.per_s * plan.relaxed_fraction, -1))
+            relaxed = await _latency_run(
+                writer, client, service, plan, "relaxed", relaxed_rate, plan.relaxed_seconds
             )
     finally:
         await writer.close()
         await publisher.close()
         await processes.stop(consumer)
-    return EventsResult(ours=ours, floor=floor, latency=_latency(plan, committed, handled))
+    return EventsResult(
+        ours=ours,
+        floor=floor,
+        latency=latency,
+        latency_relaxed=relaxed,
+        disturbances=relay.disturbances() + service.disturbances(),
+    )
 
 
-def _latency(plan: EventsPlan, committed: dict[int, float], handled: dict[int, float]) -> Latency:
+async def _latency_run(
+    writer: TickWriter,
+    client: httpx.AsyncClient,
+    service: processes.Child,
+    plan: EventsPlan,
+    label: str,
+    rate: float,
+    seconds: float,
+) -> Latency:
+    committed = await writer.paced(label, rate=rate, batch=plan.latency_batch, seconds=seconds)
+    handled = await _collect_commits(client, service, label, len(committed), plan.timeout_s)
+    return _latency(plan, rate, committed, handled)
+
+
+def _latency(
+    plan: EventsPlan, rate: float, committed: dict[int, float], handled: dict[int, float]
+) -> Latency:
     first, last = min(committed.values()), max(committed.values())
     measured = [
         (handled[seq] - moment) * 1000.0
@@ -359,7 +440,7 @@ def _latency(plan: EventsPlan, committed: dict[int, float], handled: dict[int, f
     ]
     span = last - first
     return Latency(
-        offered_per_s=plan.rate,
+        offered_per_s=rate,
         achieved_per_s=len(committed) / span if span > 0 else 0.0,
         transactions_per_s=len(committed) / plan.latency_batch / span if span > 0 else 0.0,
         events=len(measured),

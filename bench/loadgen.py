@@ -39,10 +39,16 @@ class LoadResult:
     errors: dict[str, int]
     latency_ms: Distribution
     rounds: tuple[dict[str, float], ...] = ()
+    # CPU time the server process spent while this load ran (filled in by the caller).
+    server_cpu_s: float = 0.0
 
     @property
     def per_s(self) -> float:
         return self.requests / self.seconds
+
+    @property
+    def server_cpu_ms_per_request(self) -> float:
+        return 1000 * self.server_cpu_s / self.requests if self.requests else 0.0
 
     @property
     def failed(self) -> int:
@@ -70,6 +76,7 @@ def combine(results: Sequence[LoadResult]) -> LoadResult:
             p99=statistics.median(latency.p99 for latency in latencies),
             max=max(latency.max for latency in latencies),
         ),
+        server_cpu_s=sum(result.server_cpu_s for result in results),
         rounds=tuple(
             {
                 "per_s": round(result.per_s, 1),

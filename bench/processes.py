@@ -25,6 +25,13 @@ class ChildFailed(RuntimeError):
     pass
 
 
+_DISTURBANCES = {
+    "broker.connect_failed": "could not reach RabbitMQ",
+    "aio_pika.robust_connection": "lost its RabbitMQ connection",
+    "db.unavailable": "lost the database",
+}
+
+
 @dataclass
 class Child:
     name: str
@@ -38,11 +45,36 @@ class Child:
             return ""
         return "\n".join(text.splitlines()[-lines:])
 
+    def disturbances(self) -> list[str]:
+        """Signs in the child's log that the broker or the database went away while it ran
+        (another test run restarting RabbitMQ, say), which makes its figures meaningless."""
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return []
+        return [
+            f"{self.name}: {meaning}" for marker, meaning in _DISTURBANCES.items() if marker in text
+        ]
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the child has used so far; 0.0 where /proc is missing."""
+        return cpu_seconds(self.process.pid)
+
     def check_alive(self) -> None:
         if self.process.returncode is not None:
             raise ChildFailed(
                 f"{self.name} exited with {self.process.returncode}:\n{self.log_tail()}"
             )
+
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    # Fields after the command name (which may hold spaces): utime and stime are 12th and 13th.
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:

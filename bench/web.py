@@ -5,7 +5,7 @@ generator with the same concurrency."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import httpx
 import jwt
@@ -52,6 +52,7 @@ class HttpPlan:
 class HttpResult:
     ours: LoadResult
     floor: LoadResult
+    disturbances: list[str]
 
 
 def bearer(run: BenchRun, *, ttl_s: int = 3600) -> str:
@@ -110,7 +111,9 @@ async def measure(run: BenchRun, plan: HttpPlan) -> HttpResult:
     ours_port, floor_port = processes.free_port(), processes.free_port()
     env = run.child_env()
     async with (
-        processes.service("pipeline", "pipeline", env=env, workdir=run.workdir, port=ours_port),
+        processes.service(
+            "pipeline", "pipeline", env=env, workdir=run.workdir, port=ours_port
+        ) as ours_server,
         processes.service(
             "floor-http",
             "bench.floor_http",
@@ -118,7 +121,7 @@ async def measure(run: BenchRun, plan: HttpPlan) -> HttpResult:
             workdir=run.workdir,
             port=floor_port,
             ready_path=None,
-        ),
+        ) as floor_server,
     ):
         base = f"http://127.0.0.1:{ours_port}"
         job_id = await _create_job(base, token)
@@ -128,6 +131,7 @@ async def measure(run: BenchRun, plan: HttpPlan) -> HttpResult:
             {"Authorization": f"Bearer {token}"},
         )
         floor = _Target("floor", f"http://127.0.0.1:{floor_port}/v1/rows", {})
+        servers = {"pipeline": ours_server, "floor": floor_server}
         before = await _count(run, "SELECT count(*) FROM pipeline.applications")
         for target in (floor, ours):
             await _load(run, target, plan, "warmup", plan.warmup_seconds)
@@ -135,12 +139,18 @@ async def measure(run: BenchRun, plan: HttpPlan) -> HttpResult:
         results: dict[str, list[LoadResult]] = {"floor": [], "pipeline": []}
         for number in range(plan.rounds):
             for target in (floor, ours):
+                cpu = servers[target.name].cpu_seconds()
                 result = await _load(
                     run, target, plan, f"round{number}", plan.seconds / plan.rounds
                 )
-                results[target.name].append(result)
+                used = servers[target.name].cpu_seconds() - cpu
+                results[target.name].append(replace(result, server_cpu_s=used))
     made = await _count(run, "SELECT count(*) FROM pipeline.applications") - warm
     answered = sum(result.requests for result in results["pipeline"])
     if warm <= before or made < answered:
         raise RuntimeError(f"{answered} answered requests but {made} applications created")
-    return HttpResult(ours=combine(results["pipeline"]), floor=combine(results["floor"]))
+    return HttpResult(
+        ours=combine(results["pipeline"]),
+        floor=combine(results["floor"]),
+        disturbances=ours_server.disturbances(),
+    )

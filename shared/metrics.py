@@ -57,6 +57,17 @@ EVENT_HANDLING_DURATION = Histogram(
     ["service", "type"],
     buckets=_LATENCY_BUCKETS,
 )
+EVENT_BATCH_SIZE = Histogram(
+    "event_batch_size",
+    "Messages handled together in one transaction by the consumer.",
+    ["service"],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200),
+)
+EVENT_BATCHES_SPLIT = Counter(
+    "event_batches_split_total",
+    "Batches rolled back because one of their events failed, then handled one by one.",
+    ["service"],
+)
 OUTBOX_BACKLOG = Gauge("outbox_backlog", "Outbox rows not yet published.", ["service"])
 OUTBOX_OLDEST_AGE = Gauge(
     "outbox_oldest_age_seconds", "Age of the oldest unpublished outbox row.", ["service"]

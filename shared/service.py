@@ -105,7 +105,8 @@ class Runtime:
                 outbox=self.outbox,
                 timers=self.timers,
                 clock=clock,
-                concurrency=max(1, settings.db_pool_size - 2),
+                concurrency=min(settings.consumer_workers, max(1, settings.db_pool_size - 2)),
+                max_batch=settings.consumer_max_batch,
             )
         self.timer_runner: TimerRunner | None = None
         if settings.run_timers:

@@ -63,6 +63,11 @@ class ServiceSettings(BaseSettings):
     # Delays before each retry of a failed event handler; after the last the event is parked.
     retry_delays_ms: list[int] = Field(default_factory=lambda: [1_000, 10_000, 60_000])
     delivery_limit: int = Field(default=20, ge=1)
+    # Consumer workers per process; each handles whatever is waiting (up to the batch size) in
+    # one transaction. Few workers make batches form under load; services whose handlers wait
+    # on slow third parties may want more workers and smaller batches.
+    consumer_workers: int = Field(default=2, ge=1, le=64)
+    consumer_max_batch: int = Field(default=100, ge=1, le=1000)
 
     # Which background components this process runs (all of them by default).
     run_relay: bool = True

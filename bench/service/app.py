@@ -74,23 +74,31 @@ class TickV1(EventData):
 
 # run -> [(seq, commit time)], filled after each handler transaction commits.
 commits: defaultdict[str, list[tuple[int, float]]] = defaultdict(list)
+_TICKS = "bench.ticks"  # key in Session.info: the ticks a transaction has handled
+_record = sa.insert(handled)
 
 handlers = EventHandlers()
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _note_commit(session: Session) -> None:
+    """Stamp the ticks of a transaction that just committed (one listener for the process,
+    so the stamping costs a dictionary lookup per commit)."""
+    ticks: list[tuple[str, int]] | None = session.info.pop(_TICKS, None)
+    if ticks:
+        moment = time.time()
+        for run, seq in ticks:
+            commits[run].append((seq, moment))
 
 
 @handlers.on(TickV1, name="bench.record_tick")
 async def record_tick(unit: UnitOfWork, event: ReceivedEvent[TickV1]) -> None:
     run, seq = event.data.run, event.data.seq
-
-    def committed(_: Session) -> None:
-        commits[run].append((seq, time.time()))
-
-    sa.event.listen(unit.session.sync_session, "after_commit", committed, once=True)
     await unit.session.execute(
-        sa.insert(handled).values(
-            event_id=event.envelope.id, run=run, seq=seq, handled_at=time.time()
-        )
+        _record,
+        {"event_id": event.envelope.id, "run": run, "seq": seq, "handled_at": time.time()},
     )
+    unit.session.info.setdefault(_TICKS, []).append((run, seq))
 
 
 class Commits(BaseModel):

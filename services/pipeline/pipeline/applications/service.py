@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -19,59 +20,84 @@ from shared.http.pagination import PageParams, paginate
 from shared.problems import Problem, conflict, version_mismatch
 from shared.unit import UnitOfWork
 
+# The statements of creating an application, built once: each request only binds values, and
+# they run on the tables (Core) rather than through the ORM's bulk machinery.
+_candidates = cast(sa.Table, Candidate.__table__)
+_applications = cast(sa.Table, Application.__table__)
+_new_candidate = pg_insert(_candidates).values(
+    id=sa.bindparam("id"),
+    full_name=sa.bindparam("full_name"),
+    email=sa.bindparam("email"),
+    created_at=sa.bindparam("created_at"),
+)
+# On conflict the no-op update makes RETURNING give the existing candidate's id.
+_upsert_candidate = _new_candidate.on_conflict_do_update(
+    index_elements=[_candidates.c.email], set_={"email": _new_candidate.excluded.email}
+).returning(_candidates.c.id)
+_insert_application = (
+    pg_insert(_applications)
+    .values(
+        id=sa.bindparam("id"),
+        job_id=sa.bindparam("job_id"),
+        candidate_id=sa.bindparam("candidate_id"),
+        stage_key=sa.bindparam("stage_key"),
+        status="active",
+        version=1,
+        created_at=sa.bindparam("created_at"),
+        updated_at=sa.bindparam("created_at"),
+    )
+    .on_conflict_do_nothing(index_elements=[_applications.c.job_id, _applications.c.candidate_id])
+    .returning(*_applications.c)
+)
+_existing_application = sa.select(_applications.c.id).where(
+    _applications.c.job_id == sa.bindparam("job_id"),
+    _applications.c.candidate_id == sa.bindparam("candidate_id"),
+)
+
 
 async def _candidate_for(unit: UnitOfWork, *, full_name: str, email: str) -> uuid.UUID:
     """The candidate with this email, created if new (a person applying twice is one candidate)."""
-    normalized = email.strip().lower()
-    inserted = await unit.session.execute(
-        pg_insert(Candidate)
-        .values(id=uuid.uuid4(), full_name=full_name, email=normalized, created_at=unit.clock.now())
-        .on_conflict_do_nothing(index_elements=[Candidate.email])
-        .returning(Candidate.id)
+    upserted = await unit.session.execute(
+        _upsert_candidate,
+        {
+            "id": uuid.uuid4(),
+            "full_name": full_name,
+            "email": email.strip().lower(),
+            "created_at": unit.clock.now(),
+        },
     )
-    candidate_id = inserted.scalar_one_or_none()
-    if candidate_id is not None:
-        return candidate_id
-    return (
-        await unit.session.execute(sa.select(Candidate.id).where(Candidate.email == normalized))
-    ).scalar_one()
+    candidate_id: uuid.UUID = upserted.scalar_one()
+    return candidate_id
 
 
-async def create(*, unit: UnitOfWork, job: Job, application_in: ApplicationCreate) -> Application:
+async def create(*, unit: UnitOfWork, job: Job, application_in: ApplicationCreate) -> sa.Row[Any]:
+    """The new application's row (read it like an ``Application``)."""
     candidate_id = await _candidate_for(
         unit,
         full_name=application_in.candidate.full_name,
         email=str(application_in.candidate.email),
     )
-    now = unit.clock.now()
     inserted = await unit.session.execute(
-        pg_insert(Application)
-        .values(
-            id=uuid.uuid4(),
-            job_id=job.id,
-            candidate_id=candidate_id,
-            stage_key=job.stages[0]["key"],
-            status="active",
-            version=1,
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=[Application.job_id, Application.candidate_id])
-        .returning(Application.id)
+        _insert_application,
+        {
+            "id": uuid.uuid4(),
+            "job_id": job.id,
+            "candidate_id": candidate_id,
+            "stage_key": job.stages[0]["key"],
+            "created_at": unit.clock.now(),
+        },
     )
-    application_id = inserted.scalar_one_or_none()
-    if application_id is None:
+    application = inserted.first()
+    if application is None:
         existing = await unit.session.execute(
-            sa.select(Application.id).where(
-                Application.job_id == job.id, Application.candidate_id == candidate_id
-            )
+            _existing_application, {"job_id": job.id, "candidate_id": candidate_id}
         )
         raise conflict(
             "This candidate already applied to this job.",
             slug="duplicate-application",
             application_id=str(existing.scalar_one()),
         )
-    return await unit.session.get_one(Application, application_id)
+    return application
 
 
 def visible_applications(principal: Principal) -> sa.Select[Application]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pipeline.jobs.models import Job
@@ -42,10 +43,22 @@ async def create(*, unit: UnitOfWork, principal: Principal, job_in: JobCreate) -
     return job
 
 
+# Looked up on every request about a job: built once, so each request only binds values.
+_JOB_FOR_ADMIN = sa.select(Job).where(Job.id == sa.bindparam("job_id"))
+_JOB_FOR_OWNER = _JOB_FOR_ADMIN.where(
+    Job.owner_ids.contains(sa.bindparam("owners", type_=ARRAY(sa.Text)))
+)
+
+
 async def get_visible(
     *, session: AsyncSession, principal: Principal, job_id: uuid.UUID
 ) -> Job | None:
-    result = await session.execute(visible_jobs(principal).where(Job.id == job_id))
+    if principal.role is Role.ADMIN:
+        result = await session.execute(_JOB_FOR_ADMIN, {"job_id": job_id})
+    else:
+        result = await session.execute(
+            _JOB_FOR_OWNER, {"job_id": job_id, "owners": [principal.subject]}
+        )
     return result.scalar_one_or_none()
 
 
