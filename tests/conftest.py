@@ -31,6 +31,13 @@ async def test_database() -> AsyncIterator[str]:
     await database.create(SPECS)
     yield environment.DATABASE
     await database.drop()
+    # Services started by any test declared the run's queues and exchanges: remove them all,
+    # whether or not a test asked for the ``amqp`` fixture.
+    connection = await aio_pika.connect_robust(environment.AMQP_URL)
+    try:
+        await broker.delete_namespace(connection, SCHEMAS)
+    finally:
+        await connection.close()
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +52,6 @@ async def admin_connection(test_database: str) -> AsyncIterator[asyncpg.Connecti
 async def amqp() -> AsyncIterator[AbstractRobustConnection]:
     connection = await aio_pika.connect_robust(environment.AMQP_URL)
     yield connection
-    await broker.delete_namespace(connection, SCHEMAS)
     await connection.close()
 
 
