@@ -68,7 +68,8 @@ class EventsPlan:
 class Throughput:
     """Events and the seconds from the first write (or publish) of a round to the last commit
     (or ack) of that round, summed over the rounds; with the CPU time spent on them by the
-    consuming process (ours: relay and consumer) and by this process (writer or publisher)."""
+    consuming process and by the producing side (ours: the writer and the relay process;
+    floor: the publisher)."""
 
     count: int = 0
     seconds: float = 0.0

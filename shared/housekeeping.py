@@ -18,21 +18,13 @@ async def _delete_in_batches(
     db: Database, table: sa.Table, condition: sa.ColumnElement[bool]
 ) -> int:
     key = list(table.primary_key.columns)
+    # A row-value IN works for single and composite primary keys alike.
+    chosen = sa.select(*key).where(condition).limit(_BATCH)
+    statement = sa.delete(table).where(sa.tuple_(*key).in_(chosen))
     total = 0
     while True:
-        chosen = (
-            sa.select(*key).where(condition).limit(_BATCH).scalar_subquery()
-            if len(key) == 1
-            else None
-        )
         async with db.transaction() as session:
-            if chosen is not None:
-                result = await session.execute(sa.delete(table).where(key[0].in_(chosen)))
-            else:
-                keys = sa.select(*key).where(condition).limit(_BATCH).subquery()
-                result = await session.execute(
-                    sa.delete(table).where(sa.tuple_(*key).in_(sa.select(*keys.c)))
-                )
+            result = await session.execute(statement)
         deleted = cast("sa.CursorResult[Any]", result).rowcount or 0
         total += deleted
         if deleted < _BATCH:

@@ -42,7 +42,12 @@ class Idempotency:
         self._principal = principal
         self._method = method
         self._path = path
-        self._hash = hashlib.sha256(b"\n".join([method.encode(), path.encode(), body])).digest()
+        # Only a request with a key is ever compared; the rest need no hash.
+        self._hash = (
+            hashlib.sha256(b"\n".join([method.encode(), path.encode(), body])).digest()
+            if key is not None
+            else b""
+        )
         self._retention = retention
 
     async def run(self, unit: UnitOfWork, produce: Callable[[], Awaitable[Response]]) -> Response:

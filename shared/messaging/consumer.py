@@ -138,9 +138,7 @@ class Consumer:
         self._service = service
         self._db = db
         self._inbox = inbox
-        # Built once: constructing the statement per event cost more CPU than running it.
-        self._claim = pg_insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id)
-        # A batch's inbox rows in one statement of one shape, whatever the batch size.
+        # Built once; a batch's inbox rows in one statement of one shape, whatever its size.
         rows = (
             sa.func.unnest(
                 sa.bindparam("event_ids", type_=ARRAY(UUID(as_uuid=True))),
@@ -298,9 +296,7 @@ class Consumer:
         """One message on its own, with retries, parking and the database-outage wait."""
         with self._bound(item.envelope):
             try:
-                outcome = await self._handle_when_database_is_up(
-                    item.envelope, item.data, item.specs
-                )
+                outcome = await self._handle_when_database_is_up(item)
             except Exception as exc:
                 await self._retry_or_park(item.message, item.envelope.type, exc)
                 return
@@ -356,9 +352,7 @@ class Consumer:
             raise _Poison(f"invalid data for {envelope.type}: {_summarise(exc)}") from exc
         return envelope, specs, data
 
-    async def _handle_when_database_is_up(
-        self, envelope: CloudEvent, data: EventData, specs: list[HandlerSpec]
-    ) -> str | None:
+    async def _handle_when_database_is_up(self, item: _Parsed) -> str | None:
         """Handle the event. While the database is unreachable, wait and try again without
         counting an attempt: an outage is not the event's fault, and retrying it through the
         retry queues would park every event that arrives during a failover. None: the
@@ -366,13 +360,14 @@ class Consumer:
         pause = 0.5
         while True:
             try:
-                return await self._handle(envelope, data, specs)
+                (outcome,) = await self._handle_batch([item])
+                return outcome
             except Exception:
                 if await self._database_reachable():
                     raise
             if self._stop_requested.is_set():
                 return None
-            EVENTS_DELAYED.labels(self._service, envelope.type).inc()
+            EVENTS_DELAYED.labels(self._service, item.envelope.type).inc()
             log.warning("consumer.database_unreachable", retry_in_s=pause)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop_requested.wait(), timeout=pause)
@@ -384,23 +379,6 @@ class Consumer:
         except Exception:
             return False
         return True
-
-    async def _handle(self, envelope: CloudEvent, data: EventData, specs: list[HandlerSpec]) -> str:
-        received: ReceivedEvent[Any] = ReceivedEvent(envelope=envelope, data=data)
-        outcome = "duplicate"
-        async with self._db.transaction() as session:
-            unit = UnitOfWork(session, self._outbox, self._timers, self._clock)
-            for spec in specs:
-                claimed = await session.execute(
-                    self._claim,
-                    {"event_id": envelope.id, "handler": spec.name, "event_type": envelope.type},
-                )
-                if claimed.first() is None:
-                    INBOX_DUPLICATES.labels(self._service, envelope.type).inc()
-                    continue
-                await spec.fn(unit, received)
-                outcome = "handled"
-        return outcome
 
     async def _retry_or_park(
         self, message: AbstractIncomingMessage, event_type: str, exc: Exception
