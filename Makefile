@@ -17,11 +17,16 @@ install:
 	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --quiet "uv>=0.9"
 	$(UV) sync --frozen --all-packages
 
-# A development JWT secret, generated once and kept out of git.
+# Development secrets (a JWT secret, PII keys), generated once and kept out of git.
 env:
 	@test -f .env || { \
 		echo "RECRUITING_JWT_SECRET=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')" > .env; \
 		echo "wrote .env with a fresh development JWT secret"; }
+	@grep -qs '^RECRUITING_PII_KEYS=' .env || { \
+		python3 -c 'import base64, os; key = lambda: base64.b64encode(os.urandom(32)).decode(); \
+			print("RECRUITING_PII_KEYS=" + chr(39) + "{\"dev-1\": \"" + key() + "\"}" + chr(39)); \
+			print("RECRUITING_PII_CURRENT_KEY=dev-1"); print("RECRUITING_PII_INDEX_KEY=" + key())' >> .env; \
+		echo "added fresh development PII keys to .env"; }
 
 migrate: install
 	@for service in $(SERVICES); do $(UV) run python -m $$service migrate || exit 1; done

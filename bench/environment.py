@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import secrets
 import tempfile
@@ -22,6 +23,7 @@ from bench.service.app import spec as bench_spec
 from pipeline.app import spec as pipeline_spec
 from pipeline.settings import PipelineSettings
 from shared.bootstrap import bootstrap
+from shared.crypto import generate_key
 from shared.db.engine import asyncpg_dsn
 from shared.messaging.topology import Topology
 from shared.migrations import upgrade
@@ -36,6 +38,7 @@ SPECS: tuple[ServiceSpec, ...] = (bench_spec, pipeline_spec)
 _FOREIGN_PREFIXES = ("RECRUITING_", "PIPELINE_", "BENCH_")
 FLOOR_EXCHANGE_SUFFIX = "floor"
 FLOOR_QUEUE_SUFFIX = "floor"
+PII_KEY_ID = "bench"
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,9 @@ class BenchRun:
     amqp_url: str
     run_id: str = field(default_factory=lambda: secrets.token_hex(4))
     jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(48))
+    # Keys for personal data at rest (candidates' contacts), generated per run.
+    pii_key: str = field(default_factory=generate_key)
+    pii_index_key: str = field(default_factory=generate_key)
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="bench-")))
 
     @property
@@ -79,6 +85,8 @@ class BenchRun:
             "amqp_url": self.amqp_url,
             "broker_namespace": self.namespace,
             "jwt_secret": self.jwt_secret,
+            "pii_keys": {PII_KEY_ID: self.pii_key},
+            "pii_index_key": self.pii_index_key,
         }
 
     def bench_settings(self, **overrides: Any) -> BenchSettings:
@@ -105,6 +113,8 @@ class BenchRun:
                 "RECRUITING_AMQP_URL": self.amqp_url,
                 "RECRUITING_BROKER_NAMESPACE": self.namespace,
                 "RECRUITING_JWT_SECRET": self.jwt_secret,
+                "RECRUITING_PII_KEYS": json.dumps({PII_KEY_ID: self.pii_key}),
+                "RECRUITING_PII_INDEX_KEY": self.pii_index_key,
                 "BENCH_DATABASE_URL": self.database_url("bench"),
                 "PIPELINE_DATABASE_URL": self.database_url("pipeline"),
                 **extra,

@@ -1,9 +1,11 @@
 """The load generator, the same for our service and its floor: wrk when installed, otherwise
 this module's own closed-loop HTTP/1.1 keep-alive client (``python -m bench.loadgen``).
 
-Both POST a JSON body with a new candidate email on every request over ``connections``
-persistent connections, and report one ``BENCH_JSON {...}`` line: requests, duration, errors
-and latency percentiles in microseconds.
+Both keep ``connections`` persistent connections busy (closed loop) and report one
+``BENCH_JSON {...}`` line: requests, duration, errors and latency percentiles in
+microseconds. They either POST a JSON body with a new candidate email on every request, or send
+the requests of a pool file (``bench/pool.py``) in order, starting again at the first when it
+runs out (``passes`` counts how often).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import resource
 import shutil
 import statistics
 import sys
@@ -25,9 +28,11 @@ from urllib.parse import urlsplit
 import uvloop
 
 from bench import processes
+from bench.pool import read as read_pool
 from bench.report import Distribution
 
 WRK_SCRIPT = Path(__file__).resolve().parent / "wrk_post.lua"
+WRK_POOL_SCRIPT = Path(__file__).resolve().parent / "wrk_pool.lua"
 MARKER = "BENCH_JSON "
 
 
@@ -41,6 +46,10 @@ class LoadResult:
     rounds: tuple[dict[str, float], ...] = ()
     # CPU time the server process spent while this load ran (filled in by the caller).
     server_cpu_s: float = 0.0
+    # CPU time the load generator itself used (to show it was not the bottleneck).
+    client_cpu_s: float = 0.0
+    # Times a pool was used up and started again (0 when every pooled request was sent once).
+    passes: int = 0
 
     @property
     def per_s(self) -> float:
@@ -49,6 +58,11 @@ class LoadResult:
     @property
     def server_cpu_ms_per_request(self) -> float:
         return 1000 * self.server_cpu_s / self.requests if self.requests else 0.0
+
+    @property
+    def client_cpu_share(self) -> float:
+        """The share of one core the load generator used while it ran."""
+        return self.client_cpu_s / self.seconds if self.seconds else 0.0
 
     @property
     def failed(self) -> int:
@@ -77,6 +91,8 @@ def combine(results: Sequence[LoadResult]) -> LoadResult:
             max=max(latency.max for latency in latencies),
         ),
         server_cpu_s=sum(result.server_cpu_s for result in results),
+        client_cpu_s=sum(result.client_cpu_s for result in results),
+        passes=sum(result.passes for result in results),
         rounds=tuple(
             {
                 "per_s": round(result.per_s, 1),
@@ -88,7 +104,15 @@ def combine(results: Sequence[LoadResult]) -> LoadResult:
     )
 
 
+# "auto" (wrk when installed), "wrk" or "python"; set by ``--load-generator``.
+preferred = "auto"
+
+
 def tool() -> str:
+    if preferred == "wrk" and not shutil.which("wrk"):
+        raise RuntimeError("--load-generator wrk, but wrk is not installed")
+    if preferred != "auto":
+        return preferred
     return "wrk" if shutil.which("wrk") else "python"
 
 
@@ -97,17 +121,20 @@ async def run(
     *,
     connections: int,
     seconds: float,
-    prefix: str,
-    headers: dict[str, str],
     env: dict[str, str],
     workdir: Path,
+    prefix: str = "bench",
+    headers: dict[str, str] | None = None,
+    pool: Path | None = None,
 ) -> LoadResult:
-    """Load ``url`` for ``seconds`` and return what the generator measured."""
-    header_args = [f"{name}: {value}" for name, value in headers.items()]
+    """Load ``url`` for ``seconds`` and return what the generator measured: new candidates
+    POSTed with ``prefix`` and ``headers``, or, with ``pool``, that pool's requests."""
+    header_args = [f"{name}: {value}" for name, value in (headers or {}).items()]
     used = tool()
     if used == "wrk":
         wrk = shutil.which("wrk")
         assert wrk is not None
+        script_args = [str(pool)] if pool is not None else [prefix, *header_args]
         argv = [
             wrk,
             "-t1",
@@ -116,11 +143,10 @@ async def run(
             "--timeout",
             "10s",
             "-s",
-            str(WRK_SCRIPT),
+            str(WRK_SCRIPT if pool is None else WRK_POOL_SCRIPT),
             url,
             "--",
-            prefix,
-            *header_args,
+            *script_args,
         ]
         child = await processes.start(
             "wrk", argv, env=env, workdir=workdir, capture_stdout=True, python=False
@@ -137,16 +163,21 @@ async def run(
             "--prefix",
             prefix,
             *(arg for header in header_args for arg in ("--header", header)),
+            *(["--pool", str(pool)] if pool is not None else []),
         ]
         child = await processes.start(
             "python-loadgen", argv, env=env, workdir=workdir, capture_stdout=True
         )
+    # The generator is the only child that ends (and is reaped) while it runs, so the growth
+    # of the children's CPU time is its own.
+    cpu_before = _children_cpu_s()
     try:
         assert child.process.stdout is not None
         output = (await asyncio.wait_for(child.process.stdout.read(), seconds + 60)).decode()
         await child.process.wait()
     finally:
         await processes.stop(child)
+    client_cpu_s = _children_cpu_s() - cpu_before
     line = next((ln for ln in output.splitlines() if ln.startswith(MARKER)), None)
     if line is None:
         raise processes.ChildFailed(f"{used} printed no summary:\n{output}\n{child.log_tail()}")
@@ -165,7 +196,14 @@ async def run(
             p99=latency["p99"] / 1000,
             max=latency["max"] / 1000,
         ),
+        client_cpu_s=client_cpu_s,
+        passes=int(summary.get("passes", 0)),
     )
+
+
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 # -- the Python fallback ------------------------------------------------------------------
@@ -213,7 +251,17 @@ async def _load(args: argparse.Namespace) -> None:
     extra = "".join(f"{header}\r\n" for header in args.header)
     latencies: list[float] = []
     errors = {"connect": 0, "read": 0, "write": 0, "status": 0, "timeout": 0}
+    records = read_pool(Path(args.pool)) if args.pool else []
+    position = {"next": 0, "passes": 0}
     deadline = time.monotonic() + args.seconds
+
+    def pooled() -> bytes:
+        # One event loop: taking the next record needs no lock.
+        if position["next"] == len(records):
+            position["next"] = 0
+            position["passes"] += 1
+        position["next"] += 1
+        return records[position["next"] - 1]
 
     async def worker(number: int) -> None:
         connection = _Connection(host, port)
@@ -221,15 +269,18 @@ async def _load(args: argparse.Namespace) -> None:
         try:
             while time.monotonic() < deadline:
                 counter += 1
-                body = (
-                    '{"candidate":{"full_name":"Bench Candidate","email":"'
-                    f'{args.prefix}-{number}-{counter}@example.com"}}}}'
-                ).encode()
-                raw = (
-                    f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-                    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-                    f"{extra}\r\n"
-                ).encode() + body
+                if records:
+                    raw = pooled()
+                else:
+                    body = (
+                        '{"candidate":{"full_name":"Bench Candidate","email":"'
+                        f'{args.prefix}-{number}-{counter}@example.com"}}}}'
+                    ).encode()
+                    raw = (
+                        f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+                        f"{extra}\r\n"
+                    ).encode() + body
                 started = time.perf_counter()
                 try:
                     status = await asyncio.wait_for(connection.request(raw), 10)
@@ -257,6 +308,7 @@ async def _load(args: argparse.Namespace) -> None:
             {
                 "requests": len(latencies),
                 "duration_us": int(elapsed * 1e6),
+                "passes": position["passes"],
                 "errors": errors,
                 "latency_us": {
                     "mean": summary.mean,
@@ -278,6 +330,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--prefix", default="bench")
     parser.add_argument("--header", action="append", default=[])
+    parser.add_argument("--pool", help="send this pool file's requests (bench/pool.py)")
     uvloop.run(_load(parser.parse_args()))
 
 

@@ -147,11 +147,13 @@ def table(figures: Sequence[Figure]) -> str:
     return "\n".join(lines)
 
 
-def write_json(document: dict[str, Any], stamp: str) -> tuple[Path, Path]:
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+def write_json(
+    document: dict[str, Any], stamp: str, directory: Path = RESULTS_DIR
+) -> tuple[Path, Path]:
+    directory.mkdir(parents=True, exist_ok=True)
     text = json.dumps(document, indent=2, sort_keys=False) + "\n"
-    latest = RESULTS_DIR / "latest.json"
-    dated = RESULTS_DIR / f"{stamp}.json"
+    latest = directory / "latest.json"
+    dated = directory / f"{stamp}.json"
     for path in (dated, latest):
         partial = path.with_suffix(".json.tmp")
         partial.write_text(text)
@@ -201,6 +203,9 @@ def markdown(document: dict[str, Any]) -> str:
                 f"| {label} | {http[key]['per_s']:,.0f} | {latency['p50']:.1f} | "
                 f"{latency['p99']:.1f} | {http[key]['server_cpu_ms_per_request']:.2f} |"
             )
+    lines += _webhook_lines(details)
+    lines += _portal_lines(details)
+    lines += _analytics_lines(details)
     events = details.get("events")
     if events:
         lines += [
@@ -238,6 +243,92 @@ def markdown(document: dict[str, Any]) -> str:
         lines.append("")
         lines.append(f"Events of {events['ours']['message_bytes']} bytes.")
     return "\n".join(lines)
+
+
+def _webhook_lines(details: dict[str, Any]) -> list[str]:
+    hooks = details.get("webhooks")
+    if not hooks:
+        return []
+    connections = details["webhooks_plan"]["connections"]
+    lines = [
+        "",
+        f"| signed webhooks at {connections} connections | requests/s | p50 ms | p99 ms | "
+        "CPU ms per request (server) | load generator CPU (share of a core) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for label, key in (
+        ("pipeline `POST /v1/webhooks/ai-interviews/{vendor}`, signed", "ours"),
+        ("floor: FastAPI + asyncpg, one INSERT", "floor"),
+    ):
+        part = hooks[key]
+        latency = part["latency_ms"]
+        lines.append(
+            f"| {label} | {part['per_s']:,.0f} | {latency['p50']:.1f} | {latency['p99']:.1f} | "
+            f"{part['server_cpu_ms_per_request']:.2f} | {part['client_cpu_share']:.2f} |"
+        )
+    sizes = hooks["pool_sizes"]
+    lines += [
+        "",
+        f"Signing took {hooks['signing_us_per_request']:.1f} µs per request, before each round "
+        f"(pools of {min(sizes):,} to {max(sizes):,} requests); "
+        f"{hooks['deliveries_recorded']:,} deliveries recorded in the measured rounds.",
+    ]
+    return lines
+
+
+def _portal_lines(details: dict[str, Any]) -> list[str]:
+    view = details.get("portal")
+    if not view:
+        return []
+    connections = details["portal_plan"]["connections"]
+    lines = [
+        "",
+        f"| candidate's view at {connections} connections | requests/s | p50 ms | p90 ms | "
+        "p99 ms | max ms | CPU ms per request (server) | bytes |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for label, key, size in (
+        (
+            f"`GET /v1/portal/application` ({view['stages']} stages, {view['messages']} messages)",
+            "view",
+            "view_bytes",
+        ),
+        ("`GET /v1/portal/messages`, first page (informative)", "thread", "thread_bytes"),
+        ("the view on one connection alone (informative)", "view_single", "view_bytes"),
+    ):
+        part = view[key]
+        latency = part["latency_ms"]
+        lines.append(
+            f"| {label} | {part['per_s']:,.0f} | {latency['p50']:.1f} | {latency['p90']:.1f} | "
+            f"{latency['p99']:.1f} | {latency['max']:.1f} | "
+            f"{part['server_cpu_ms_per_request']:.2f} | {view[size]:,} |"
+        )
+    return lines
+
+
+def _analytics_lines(details: dict[str, Any]) -> list[str]:
+    numbers = details.get("analytics")
+    if not numbers:
+        return []
+    seeded = numbers["seeded"]
+    lines = [
+        "",
+        f"| analytics over {seeded['applications']:,} applications | median ms | max ms | "
+        "requests | bytes |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for timing in numbers["timings"].values():
+        lines.append(
+            f"| `GET {timing['path']}` | {timing['median_ms']:,.1f} | {timing['max_ms']:,.1f} | "
+            f"{len(timing['samples_ms'])} | {timing['response_bytes']:,} |"
+        )
+    lines += [
+        "",
+        f"History: {seeded['jobs']} jobs, {seeded['applications']:,} applications, "
+        f"{seeded['stage_changes']:,} stage changes, {seeded['ai_interviews']:,} AI interviews, "
+        f"written in {seeded['seconds']:.0f} s.",
+    ]
+    return lines
 
 
 def _loads(values: Sequence[float]) -> str:

@@ -1,5 +1,6 @@
-"""``python -m bench``: set up a throwaway database and broker namespace, measure events and
-HTTP against their floors, print the table, write ``bench/results/`` and the results block of
+"""``python -m bench``: set up a throwaway database and broker namespace, measure events, HTTP
+and signed webhooks against their floors and the candidate's view and analytics against their
+bounds, print the table, write ``bench/results/`` and the results block of
 ``docs/benchmarks.md``, and clean up.
 
 The exit code is 0 when every measurement ran, whether or not its target was met (a missed
@@ -16,29 +17,62 @@ import sys
 import time
 from dataclasses import asdict
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import uvloop
 
-from bench import environment, events, loadgen, report, web
+from bench import analytics, environment, events, loadgen, portal, report, web, webhooks
 from bench.environment import BenchRun
 from bench.report import Figure
 
 EVENTS_RATIO_TARGET = 0.5
 EVENT_P99_TARGET_MS = 50.0
 HTTP_RATIO_TARGET = 0.5
+WEBHOOK_RATIO_TARGET = 0.5
+WEBHOOK_P99_TARGET_MS = 100.0
+PORTAL_P99_TARGET_MS = 20.0
+ANALYTICS_TARGET_MS = 500.0
+PARTS = ("events", "http", "webhooks", "portal", "analytics")
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--only", choices=["events", "http"], help="run one part only")
+    parser.add_argument("--only", choices=PARTS, help="run one part only")
     parser.add_argument("--events", type=int, default=20_000, help="events per side for throughput")
     parser.add_argument("--rate", type=float, default=1_000.0, help="offered events/s for latency")
     parser.add_argument("--latency-seconds", type=float, default=12.0)
     parser.add_argument("--http-seconds", type=float, default=15.0)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--webhook-seconds", type=float, default=15.0)
+    parser.add_argument("--webhook-connections", type=int, default=64)
+    parser.add_argument(
+        "--webhook-applications",
+        type=int,
+        default=10_000,
+        help="applications the signed deliveries name in turn",
+    )
+    parser.add_argument("--portal-seconds", type=float, default=9.0)
+    parser.add_argument("--portal-connections", type=int, default=4)
+    parser.add_argument("--portal-messages", type=int, default=100)
+    parser.add_argument("--analytics-applications", type=int, default=100_000)
+    parser.add_argument(
+        "--analytics-repeats", type=int, default=7, help="timed requests per analytics route"
+    )
+    parser.add_argument(
+        "--load-generator",
+        choices=["auto", "wrk", "python"],
+        default="auto",
+        help="auto: wrk when installed, else bench/loadgen.py",
+    )
     parser.add_argument("--admin-database-url", default=environment.DEFAULT_ADMIN_URL)
     parser.add_argument("--amqp-url", default=environment.DEFAULT_AMQP_URL)
+    parser.add_argument(
+        "--results-dir",
+        type=Path,
+        default=report.RESULTS_DIR,
+        help="where the JSON goes (default bench/results/; another one for trial runs)",
+    )
     parser.add_argument(
         "--no-docs", action="store_true", help="do not rewrite the results in docs/benchmarks.md"
     )
@@ -90,6 +124,108 @@ def _http_figures(result: web.HttpResult) -> list[Figure]:
     ]
 
 
+def _webhook_figures(result: webhooks.WebhookResult, connections: int) -> list[Figure]:
+    return [
+        Figure(
+            key="webhook_ingestion",
+            title=f"signed POST /v1/webhooks/ai-interviews/{{vendor}} at {connections} connections",
+            unit="requests/s",
+            ours=result.ours.per_s,
+            floor=result.floor.per_s,
+            target=WEBHOOK_RATIO_TARGET,
+            comparison="ratio>=",
+        ),
+        Figure(
+            key="webhook_latency_p99",
+            title=f"signed webhook p99 at {connections} connections",
+            unit="ms",
+            ours=result.ours.latency_ms.p99,
+            floor=None,
+            target=WEBHOOK_P99_TARGET_MS,
+            comparison="ours<",
+        ),
+    ]
+
+
+def _portal_figures(result: portal.PortalResult, connections: int) -> list[Figure]:
+    return [
+        Figure(
+            key="portal_view_p99",
+            title=f"GET /v1/portal/application p99 at {connections} connections "
+            f"({result.stages} stages, {result.messages} messages)",
+            unit="ms",
+            ours=result.view.latency_ms.p99,
+            floor=None,
+            target=PORTAL_P99_TARGET_MS,
+            comparison="ours<",
+        )
+    ]
+
+
+def _analytics_figures(result: analytics.AnalyticsResult) -> list[Figure]:
+    count = len(next(iter(result.timings.values())).samples_ms)
+    return [
+        Figure(
+            key=f"analytics_{name}_max",
+            title=f"GET {timing.path}, {result.seeded.applications:,} applications, "
+            f"slowest of {count}",
+            unit="ms",
+            ours=timing.max_ms,
+            floor=None,
+            target=ANALYTICS_TARGET_MS,
+            comparison="ours<",
+        )
+        for name, timing in result.timings.items()
+    ]
+
+
+def _load_details(value: loadgen.LoadResult) -> dict[str, Any]:
+    return {
+        **asdict(value),
+        "per_s": round(value.per_s, 1),
+        "server_cpu_ms_per_request": round(value.server_cpu_ms_per_request, 3),
+        "client_cpu_share": round(value.client_cpu_share, 3),
+    }
+
+
+def _webhook_details(result: webhooks.WebhookResult) -> dict[str, Any]:
+    return {
+        "ours": _load_details(result.ours),
+        "floor": _load_details(result.floor),
+        "signing_us_per_request": round(result.signing_us_per_request, 2),
+        "pool_sizes": result.pool_sizes,
+        "deliveries_recorded": result.deliveries_recorded,
+    }
+
+
+def _portal_details(result: portal.PortalResult) -> dict[str, Any]:
+    return {
+        "view": _load_details(result.view),
+        "thread": _load_details(result.thread),
+        "view_single": _load_details(result.view_single),
+        "view_bytes": result.view_bytes,
+        "thread_bytes": result.thread_bytes,
+        "stages": result.stages,
+        "messages": result.messages,
+    }
+
+
+def _analytics_details(result: analytics.AnalyticsResult) -> dict[str, Any]:
+    return {
+        "seeded": {**asdict(result.seeded), "seconds": round(result.seeded.seconds, 1)},
+        "timings": {
+            name: {
+                "path": timing.path,
+                "median_ms": round(timing.median_ms, 1),
+                "max_ms": round(timing.max_ms, 1),
+                "samples_ms": [round(sample, 1) for sample in timing.samples_ms],
+                "response_bytes": timing.response_bytes,
+            }
+            for name, timing in result.timings.items()
+        },
+    }
+
+
 def _event_details(result: events.EventsResult) -> dict[str, Any]:
     def throughput(value: events.Throughput) -> dict[str, Any]:
         return {
@@ -108,14 +244,7 @@ def _event_details(result: events.EventsResult) -> dict[str, Any]:
 
 
 def _http_details(result: web.HttpResult) -> dict[str, Any]:
-    def load(value: loadgen.LoadResult) -> dict[str, Any]:
-        return {
-            **asdict(value),
-            "per_s": round(value.per_s, 1),
-            "server_cpu_ms_per_request": round(value.server_cpu_ms_per_request, 3),
-        }
-
-    return {"ours": load(result.ours), "floor": load(result.floor)}
+    return {"ours": _load_details(result.ours), "floor": _load_details(result.floor)}
 
 
 async def _measure(run: BenchRun, args: argparse.Namespace) -> dict[str, Any]:
@@ -148,6 +277,49 @@ async def _measure(run: BenchRun, args: argparse.Namespace) -> dict[str, Any]:
             figures += _http_figures(http)
             details["http"] = _http_details(http)
             disturbances += http.disturbances
+    if args.only in (None, "webhooks"):
+        webhook_plan = webhooks.WebhookPlan(
+            connections=args.webhook_connections,
+            seconds=args.webhook_seconds,
+            applications=args.webhook_applications,
+        )
+        details["webhooks_plan"] = {**asdict(webhook_plan), "load_generator": loadgen.tool()}
+        try:
+            hooks = await webhooks.measure(run, webhook_plan)
+        except Exception as exc:
+            errors["webhooks"] = f"{type(exc).__name__}: {exc}"
+        else:
+            figures += _webhook_figures(hooks, webhook_plan.connections)
+            details["webhooks"] = _webhook_details(hooks)
+            disturbances += hooks.disturbances
+    if args.only in (None, "portal"):
+        portal_plan = portal.PortalPlan(
+            connections=args.portal_connections,
+            seconds=args.portal_seconds,
+            messages=args.portal_messages,
+        )
+        details["portal_plan"] = {**asdict(portal_plan), "load_generator": loadgen.tool()}
+        try:
+            view = await portal.measure(run, portal_plan)
+        except Exception as exc:
+            errors["portal"] = f"{type(exc).__name__}: {exc}"
+        else:
+            figures += _portal_figures(view, portal_plan.connections)
+            details["portal"] = _portal_details(view)
+            disturbances += view.disturbances
+    if args.only in (None, "analytics"):
+        analytics_plan = analytics.AnalyticsPlan(
+            applications=args.analytics_applications, repeats=args.analytics_repeats
+        )
+        details["analytics_plan"] = asdict(analytics_plan)
+        try:
+            numbers = await analytics.measure(run, analytics_plan)
+        except Exception as exc:
+            errors["analytics"] = f"{type(exc).__name__}: {exc}"
+        else:
+            figures += _analytics_figures(numbers)
+            details["analytics"] = _analytics_details(numbers)
+            disturbances += numbers.disturbances
     return {"figures": figures, "details": details, "errors": errors, "disturbances": disturbances}
 
 
@@ -194,7 +366,9 @@ async def _main(args: argparse.Namespace, argv: list[str]) -> int:
         print(f"DISTURBED: {disturbance}; take these figures with care, or run again")
     for part, error in errors.items():
         print(f"ERROR in {part}: {error}  (logs kept in {run.workdir})")
-    latest, dated = report.write_json(document, started.strftime("%Y%m%dT%H%M%SZ"))
+    latest, dated = report.write_json(
+        document, started.strftime("%Y%m%dT%H%M%SZ"), args.results_dir
+    )
     print(f"\nresults: {latest} and {dated}")
     # Only a complete run replaces the published figures.
     if args.only is None and not args.no_docs and not errors and report.update_doc(document):
@@ -208,4 +382,5 @@ def main(argv: list[str] | None = None) -> None:
     arguments = sys.argv[1:] if argv is None else argv
     logging.basicConfig(level=logging.WARNING)
     args = _parser().parse_args(arguments)
+    loadgen.preferred = args.load_generator
     sys.exit(uvloop.run(_main(args, arguments)))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
+from typing import Any
 
 import httpx
 import jwt
@@ -13,9 +14,10 @@ import jwt
 from bench import loadgen, processes
 from bench.environment import BenchRun, admin_connection
 from bench.loadgen import LoadResult, combine
+from bench.pool import Pool
 
 HR_SUBJECT = "hr-bench"
-JOB = {
+JOB: dict[str, Any] = {
     "title": "Backend engineer",
     "department": "Platform",
     "location": "Shanghai",
@@ -55,9 +57,9 @@ class HttpResult:
     disturbances: list[str]
 
 
-def bearer(run: BenchRun, *, ttl_s: int = 3600) -> str:
+def bearer(run: BenchRun, *, ttl_s: int = 3600, role: str = "hr", subject: str = HR_SUBJECT) -> str:
     now = int(time.time())
-    claims = {"sub": HR_SUBJECT, "role": "hr", "scope": "", "iat": now, "exp": now + ttl_s}
+    claims = {"sub": subject, "role": role, "scope": "", "iat": now, "exp": now + ttl_s}
     return jwt.encode(claims, run.jwt_secret, algorithm="HS256")
 
 
@@ -87,7 +89,24 @@ async def _load(
     return result
 
 
-async def _count(run: BenchRun, sql: str) -> int:
+async def load_pool(
+    run: BenchRun, name: str, made: Pool, *, connections: int, seconds: float
+) -> LoadResult:
+    """Send a pool's requests (``bench/pool.py``) for ``seconds``; any failure is an error."""
+    result = await loadgen.run(
+        made.url,
+        connections=connections,
+        seconds=seconds,
+        env=run.child_env(),
+        workdir=run.workdir,
+        pool=made.path,
+    )
+    if result.failed:
+        raise RuntimeError(f"{name}: {result.errors} of {result.requests} requests failed")
+    return result
+
+
+async def count(run: BenchRun, sql: str) -> int:
     connection = await admin_connection(run)
     try:
         return int(await connection.fetchval(sql))
@@ -95,12 +114,15 @@ async def _count(run: BenchRun, sql: str) -> int:
         await connection.close()
 
 
-async def _create_job(base: str, token: str) -> str:
+async def create_job(base: str, token: str, job: dict[str, Any] | None = None) -> str:
     async with httpx.AsyncClient(base_url=base, timeout=10) as client:
         created = await client.post(
-            "/v1/jobs", json=JOB, headers={"Authorization": f"Bearer {token}"}
+            "/v1/jobs",
+            json=JOB if job is None else job,
+            headers={"Authorization": f"Bearer {token}"},
         )
-        created.raise_for_status()
+        if created.status_code != 201:
+            raise RuntimeError(f"creating a job: {created.status_code} {created.text[:500]}")
         job_id: str = created.json()["id"]
         return job_id
 
@@ -124,7 +146,7 @@ async def measure(run: BenchRun, plan: HttpPlan) -> HttpResult:
         ) as floor_server,
     ):
         base = f"http://127.0.0.1:{ours_port}"
-        job_id = await _create_job(base, token)
+        job_id = await create_job(base, token)
         ours = _Target(
             "pipeline",
             f"{base}/v1/jobs/{job_id}/applications",
@@ -132,10 +154,10 @@ async def measure(run: BenchRun, plan: HttpPlan) -> HttpResult:
         )
         floor = _Target("floor", f"http://127.0.0.1:{floor_port}/v1/rows", {})
         servers = {"pipeline": ours_server, "floor": floor_server}
-        before = await _count(run, "SELECT count(*) FROM pipeline.applications")
+        before = await count(run, "SELECT count(*) FROM pipeline.applications")
         for target in (floor, ours):
             await _load(run, target, plan, "warmup", plan.warmup_seconds)
-        warm = await _count(run, "SELECT count(*) FROM pipeline.applications")
+        warm = await count(run, "SELECT count(*) FROM pipeline.applications")
         results: dict[str, list[LoadResult]] = {"floor": [], "pipeline": []}
         for number in range(plan.rounds):
             for target in (floor, ours):
@@ -145,7 +167,7 @@ async def measure(run: BenchRun, plan: HttpPlan) -> HttpResult:
                 )
                 used = servers[target.name].cpu_seconds() - cpu
                 results[target.name].append(replace(result, server_cpu_s=used))
-    made = await _count(run, "SELECT count(*) FROM pipeline.applications") - warm
+    made = await count(run, "SELECT count(*) FROM pipeline.applications") - warm
     answered = sum(result.requests for result in results["pipeline"])
     if warm <= before or made < answered:
         raise RuntimeError(f"{answered} answered requests but {made} applications created")

@@ -36,6 +36,8 @@ def alembic_config(settings: ServiceSettings, spec: ServiceSpec) -> Config:
     config.attributes["database_url"] = service_url(settings)
     config.attributes["schema"] = settings.schema
     config.attributes["metadata"] = spec.metadata
+    # For data migrations that need configuration, e.g. the keys that encrypt personal data.
+    config.attributes["settings"] = settings
     return config
 
 

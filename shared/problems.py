@@ -128,6 +128,7 @@ _DESCRIPTIONS = {
     403: "Authenticated but not allowed",
     404: "No such resource, or not visible to the caller",
     409: "Conflicts with the current state",
+    410: "Gone: expired or revoked",
     412: "Version in If-Match is stale",
     413: "Request body too large",
     422: "Invalid input; `errors` names each field",

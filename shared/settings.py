@@ -19,6 +19,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from shared.crypto import KID_PATTERN, check_key_id, decode_key
+
 SUITE_ENV_PREFIX = "RECRUITING_"
 # The dotenv file to read; RECRUITING_ENV_FILE="" turns it off (tests do, so a developer's .env
 # can never point a test run at real data).
@@ -32,8 +34,13 @@ class ServiceSettings(BaseSettings):
 
     service_name: ClassVar[str] = ""
 
+    # Errors name the field but never echo its value: it may be a key or a password.
     model_config = SettingsConfigDict(
-        env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore", frozen=True
+        env_file=ENV_FILE,
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+        hide_input_in_errors=True,
     )
 
     environment: Literal["development", "test", "production"] = "development"
@@ -97,6 +104,13 @@ class ServiceSettings(BaseSettings):
     jwt_audience: str | None = None
     jwt_leeway_s: int = Field(default=30, ge=0, le=300)
 
+    # Personal data at rest (shared.crypto): AES-256-GCM keys by id, JSON {"kid": "<base64 of
+    # 32 bytes>"}; the current one encrypts, any decrypts (rotation). The index key makes the
+    # keyed blind indexes used to look up equal values. Required in production.
+    pii_keys: dict[str, SecretStr] = Field(default_factory=dict)
+    pii_current_key: str | None = Field(default=None, pattern=KID_PATTERN)
+    pii_index_key: SecretStr | None = None
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -127,6 +141,32 @@ class ServiceSettings(BaseSettings):
             raise ValueError("retry delays must be positive milliseconds")
         return value
 
+    @field_validator("pii_keys")
+    @classmethod
+    def _pii_keys_well_formed(cls, value: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        for kid, key in value.items():
+            check_key_id(kid)
+            try:
+                decode_key(key.get_secret_value())
+            except ValueError as error:
+                raise ValueError(f"key {kid!r} {error}") from None
+        return value
+
+    @field_validator("pii_index_key")
+    @classmethod
+    def _pii_index_key_well_formed(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            decode_key(value.get_secret_value())
+        return value
+
+    @model_validator(mode="after")
+    def _pii_current_key_is_a_key(self) -> ServiceSettings:
+        if self.pii_current_key is not None and self.pii_current_key not in self.pii_keys:
+            raise ValueError("pii_current_key must name one of pii_keys")
+        if self.pii_current_key is None and len(self.pii_keys) > 1:
+            raise ValueError("pii_current_key must name the key that encrypts (several keys)")
+        return self
+
     @model_validator(mode="before")
     @classmethod
     def _default_database_url(cls, data: Any) -> Any:
@@ -146,6 +186,11 @@ class ServiceSettings(BaseSettings):
                 raise ValueError("production needs RS256, or an HS256 secret of 32+ characters")
         elif not (self.jwt_public_key or self.jwt_jwks_url):
             raise ValueError("RS256 needs jwt_public_key or jwt_jwks_url")
+        if not self.pii_keys or self.pii_index_key is None:
+            raise ValueError(
+                "production needs pii_keys and pii_index_key to encrypt personal data "
+                "(see docs/deployment.md)"
+            )
         return self
 
     # Shadows pydantic's deprecated v1 ``schema()`` classmethod, which nothing here uses.

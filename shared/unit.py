@@ -3,6 +3,7 @@ and the ways to emit events and set timers inside that same transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,3 +28,9 @@ class UnitOfWork:
     ) -> CloudEvent:
         """Write an event to the outbox; it is published only if this transaction commits."""
         return await self.outbox.add(self.session, data, subject=subject, sequence=sequence)
+
+    async def emit_many(
+        self, items: Sequence[tuple[EventData, str, int | None]]
+    ) -> list[CloudEvent]:
+        """Write several events, each ``(data, subject, sequence)``, in one statement."""
+        return await self.outbox.add_many(self.session, items)

@@ -7,7 +7,8 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.clock import Clock
 
 TOKEN_BYTES = 32
+# ``lookup`` records use at most this often, so a token read in bursts is not one row write
+# (and one row lock) per request.
+TOUCH_INTERVAL = timedelta(minutes=1)
 
 
 def new_token() -> str:
@@ -40,6 +44,34 @@ class LinkGrant:
     expires_at: datetime
 
 
+class LinkState(StrEnum):
+    VALID = "valid"
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+@dataclass(frozen=True)
+class LinkLookup:
+    """What a presented token is: valid (with its grant), unknown, expired or revoked."""
+
+    state: LinkState
+    grant: LinkGrant | None = None
+
+
+@dataclass(frozen=True)
+class LinkRecord:
+    """A token's stored facts, without its value (which is never stored)."""
+
+    id: uuid.UUID
+    purpose: str
+    subject_id: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
 class LinkTokens:
     def __init__(self, table: sa.Table, clock: Clock) -> None:
         self._table = table
@@ -57,6 +89,7 @@ class LinkTokens:
                 token_hash=hash_token(token),
                 purpose=purpose,
                 subject_id=subject_id,
+                created_at=self._clock.now(),
                 expires_at=expires_at,
             )
         )
@@ -107,3 +140,99 @@ class LinkTokens:
             .returning(t.c.id)
         )
         return len(result.all())
+
+    async def lookup(self, session: AsyncSession, token: str, *, purpose: str) -> LinkLookup:
+        """Tell a valid token from an unknown, an expired and a revoked one, in one round trip.
+
+        For callers that answer expired or revoked links differently from unknown ones (a
+        candidate's link that stopped working is told so). A token of another purpose is
+        unknown. A valid token's ``last_used_at`` is refreshed at most once per
+        ``TOUCH_INTERVAL``."""
+        if not token or len(token) > 128:
+            return LinkLookup(LinkState.UNKNOWN)
+        t = self._table
+        now = self._clock.now()
+        found = (
+            sa.select(t.c.id, t.c.subject_id, t.c.expires_at, t.c.revoked_at, t.c.last_used_at)
+            .where(t.c.token_hash == hash_token(token), t.c.purpose == purpose)
+            .cte("found")
+        )
+        touched = (
+            sa.update(t)
+            .where(
+                t.c.id == found.c.id,
+                found.c.revoked_at.is_(None),
+                found.c.expires_at > now,
+                sa.or_(
+                    found.c.last_used_at.is_(None), found.c.last_used_at <= now - TOUCH_INTERVAL
+                ),
+            )
+            .values(last_used_at=now)
+            .returning(t.c.id)
+            .cte("touched")
+        )
+        row = (
+            await session.execute(
+                sa.select(
+                    found.c.id,
+                    found.c.subject_id,
+                    found.c.expires_at,
+                    found.c.revoked_at,
+                    sa.select(sa.func.count()).select_from(touched).scalar_subquery(),
+                )
+            )
+        ).first()
+        if row is None:
+            return LinkLookup(LinkState.UNKNOWN)
+        if row.revoked_at is not None:
+            return LinkLookup(LinkState.REVOKED)
+        if row.expires_at <= now:
+            return LinkLookup(LinkState.EXPIRED)
+        grant = LinkGrant(
+            id=row.id, purpose=purpose, subject_id=row.subject_id, expires_at=row.expires_at
+        )
+        return LinkLookup(LinkState.VALID, grant)
+
+    async def list_for(
+        self, session: AsyncSession, *, purpose: str, subject_id: str
+    ) -> list[LinkRecord]:
+        """Every token of one subject, newest first, without their values."""
+        t = self._table
+        rows = await session.execute(
+            sa.select(
+                t.c.id,
+                t.c.purpose,
+                t.c.subject_id,
+                t.c.created_at,
+                t.c.expires_at,
+                t.c.revoked_at,
+                t.c.last_used_at,
+            )
+            .where(t.c.purpose == purpose, t.c.subject_id == subject_id)
+            .order_by(t.c.created_at.desc(), t.c.id.desc())
+        )
+        return [LinkRecord(**row._mapping) for row in rows]
+
+    async def revoke_for(
+        self, session: AsyncSession, *, token_id: uuid.UUID, purpose: str, subject_id: str
+    ) -> LinkRecord | None:
+        """Revoke one token of one subject (revoking it again is a no-op); None if that subject
+        has no such token, so one subject's caller cannot touch another's tokens."""
+        t = self._table
+        row = (
+            await session.execute(
+                sa.update(t)
+                .where(t.c.id == token_id, t.c.purpose == purpose, t.c.subject_id == subject_id)
+                .values(revoked_at=sa.func.coalesce(t.c.revoked_at, self._clock.now()))
+                .returning(
+                    t.c.id,
+                    t.c.purpose,
+                    t.c.subject_id,
+                    t.c.created_at,
+                    t.c.expires_at,
+                    t.c.revoked_at,
+                    t.c.last_used_at,
+                )
+            )
+        ).first()
+        return LinkRecord(**row._mapping) if row is not None else None

@@ -208,3 +208,24 @@ def drop_infra_tables_v1(schema: str) -> None:
         "outbox",
     ):
         op.execute(sa.text(f'DROP TABLE IF EXISTS "{schema}"."{name}"'))
+
+
+def create_optional_infra_tables_v1(
+    schema: str, *, link_tokens: bool = False, webhook_receipts: bool = False
+) -> None:
+    """Migration step: add opt-in tables (v1 shape) to a service that started without them."""
+    metadata = make_metadata(schema)
+    tables = _tables(metadata, link_tokens=link_tokens, webhook_receipts=webhook_receipts)
+    bind = op.get_bind()
+    for name in ("link_tokens", "webhook_receipts"):
+        if name in tables:
+            tables[name].create(bind)
+
+
+def drop_optional_infra_tables_v1(
+    schema: str, *, link_tokens: bool = False, webhook_receipts: bool = False
+) -> None:
+    """Migration step: undo ``create_optional_infra_tables_v1``."""
+    for name, wanted in (("webhook_receipts", webhook_receipts), ("link_tokens", link_tokens)):
+        if wanted:
+            op.execute(sa.text(f'DROP TABLE IF EXISTS "{schema}"."{name}"'))

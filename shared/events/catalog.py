@@ -3,9 +3,41 @@
 from __future__ import annotations
 
 from shared.events.envelope import EventData
-from shared.events.pipeline import StageChangedV1
+from shared.events.pipeline import (
+    AiInterviewCompletedV1,
+    AiInterviewExpiredV1,
+    AiInterviewInvitedV1,
+    AiInterviewOpenedV1,
+    AiInterviewReportReadyV1,
+    AiInterviewStartedV1,
+    ApplicationCreatedV1,
+    ApprovalEscalatedV1,
+    ApprovalRequestedV1,
+    HumanReviewRequestedV1,
+    MessagePostedV1,
+    MessageUnansweredV1,
+    NoShowRecordedV1,
+    ResultReleasedV1,
+    StageChangedV1,
+)
 
-CATALOG: tuple[type[EventData], ...] = (StageChangedV1,)
+CATALOG: tuple[type[EventData], ...] = (
+    StageChangedV1,
+    ApplicationCreatedV1,
+    ResultReleasedV1,
+    ApprovalRequestedV1,
+    ApprovalEscalatedV1,
+    MessagePostedV1,
+    MessageUnansweredV1,
+    HumanReviewRequestedV1,
+    NoShowRecordedV1,
+    AiInterviewInvitedV1,
+    AiInterviewOpenedV1,
+    AiInterviewStartedV1,
+    AiInterviewCompletedV1,
+    AiInterviewExpiredV1,
+    AiInterviewReportReadyV1,
+)
 
 
 def event_types() -> dict[str, type[EventData]]:

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -68,16 +69,29 @@ class OutboxWriter:
         self, session: AsyncSession, data: EventData, *, subject: str, sequence: int | None = None
     ) -> CloudEvent:
         event = self.envelope(data, subject=subject, sequence=sequence)
-        await session.execute(
-            self._insert,
-            {
-                "event_id": event.id,
-                "event_type": event.type,
-                "subject": event.subject,
-                "payload": event.model_dump(mode="json", exclude_none=True),
-            },
-        )
+        await session.execute(self._insert, _row(event))
         return event
+
+    async def add_many(
+        self, session: AsyncSession, items: Sequence[tuple[EventData, str, int | None]]
+    ) -> list[CloudEvent]:
+        """Store several events, each ``(data, subject, sequence)``, in one statement."""
+        events = [
+            self.envelope(data, subject=subject, sequence=sequence)
+            for data, subject, sequence in items
+        ]
+        if events:
+            await session.execute(self._insert, [_row(event) for event in events])
+        return events
+
+
+def _row(event: CloudEvent) -> dict[str, Any]:
+    return {
+        "event_id": event.id,
+        "event_type": event.type,
+        "subject": event.subject,
+        "payload": event.model_dump(mode="json", exclude_none=True),
+    }
 
 
 class OutboxRelay:

@@ -31,7 +31,8 @@ def test_asyncapi_documents_every_catalog_event_with_its_producer_and_consumers(
         for name, op in document["operations"].items()
         if op["action"] == "receive"
     }
-    assert receivers == {"notifier", "scheduler", "talentpool"}
+    # The pipeline consumes its own ai_interview_completed to move applications on after commit.
+    assert receivers == {"notifier", "pipeline", "scheduler", "talentpool"}
 
 
 def test_asyncapi_references_all_resolve() -> None:

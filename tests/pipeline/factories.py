@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import asyncpg
 import httpx
 
+from tests.support import database
 from tests.support.tokens import auth
 
 HR = "hr-alice"
@@ -43,29 +45,87 @@ STAGE_KEYS = [stage["key"] for stage in STAGES]
 def job_body(
     title: str = "Backend engineer",
     *,
-    stages: Sequence[dict[str, Any]] = STAGES,
+    stages: Sequence[dict[str, Any]] | None = STAGES,
     owner_ids: Sequence[str] = (),
+    **fields: Any,
 ) -> dict[str, Any]:
-    return {
+    """A job's body; ``stages=None`` leaves the stages out (to use a template)."""
+    body: dict[str, Any] = {
         "title": title,
         "department": "Platform",
         "location": "Shanghai",
         "owner_ids": list(owner_ids),
-        "stages": list(stages),
+        **fields,
     }
+    if stages is not None:
+        body["stages"] = list(stages)
+    return body
+
+
+async def ensure_release_policy(job_type: str = "basic", *, mode: str = "immediate") -> None:
+    """A release policy for ``job_type`` (a job needs one); tests empty every table after
+    each test, so a policy seeded by a migration would not survive."""
+    connection = await asyncpg.connect(database.test_dsn())
+    try:
+        await connection.execute(
+            """INSERT INTO pipeline.release_policies
+                   (job_type, mode, approver_ids, updated_by, updated_at)
+               VALUES ($1, $2, '{}', 'tests', now())
+               ON CONFLICT (job_type) DO NOTHING""",
+            job_type,
+            mode,
+        )
+    finally:
+        await connection.close()
 
 
 async def create_job(
-    client: httpx.AsyncClient, *, hr: str = HR, title: str = "Backend engineer"
+    client: httpx.AsyncClient,
+    *,
+    hr: str = HR,
+    title: str = "Backend engineer",
+    job_type: str = "basic",
+    **fields: Any,
 ) -> dict[str, Any]:
-    response = await client.post("/v1/jobs", json=job_body(title), headers=auth("hr", hr))
+    await ensure_release_policy(job_type)
+    response = await client.post(
+        "/v1/jobs", json=job_body(title, job_type=job_type, **fields), headers=auth("hr", hr)
+    )
     assert response.status_code == 201, response.text
     job: dict[str, Any] = response.json()
     return job
 
 
-def application_body(email: str = "li.lei@example.com", name: str = "Li Lei") -> dict[str, Any]:
-    return {"candidate": {"full_name": name, "email": email}}
+async def create_template(
+    client: httpx.AsyncClient,
+    *,
+    hr: str = HR,
+    name: str = "Engineering",
+    stages: Sequence[dict[str, Any]] = STAGES,
+) -> dict[str, Any]:
+    response = await client.post(
+        "/v1/stage-templates",
+        json={"name": name, "stages": list(stages)},
+        headers=auth("hr", hr),
+    )
+    assert response.status_code == 201, response.text
+    template: dict[str, Any] = response.json()
+    return template
+
+
+def application_body(
+    email: str = "li.lei@example.com",
+    name: str = "Li Lei",
+    *,
+    phone: str | None = None,
+    locale: str | None = None,
+) -> dict[str, Any]:
+    candidate: dict[str, Any] = {"full_name": name, "email": email}
+    if phone is not None:
+        candidate["phone"] = phone
+    if locale is not None:
+        candidate["locale"] = locale
+    return {"candidate": candidate}
 
 
 async def apply(

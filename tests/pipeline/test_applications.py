@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
 import asyncpg
 import pytest
 
+from pipeline.candidates.contacts import EMAIL_CONTEXT
+from shared.crypto import Keyring
 from tests.pipeline.factories import HR, application_body, apply, create_job
+from tests.support.problems import assert_problem
 from tests.support.running import Running
 from tests.support.tokens import auth
 
@@ -42,8 +46,15 @@ async def test_same_email_in_other_case_and_spacing_is_the_same_candidate(
 
     assert first["candidate_id"] == second["candidate_id"]
     assert first["id"] != second["id"]
-    emails = await db.fetch("SELECT email FROM pipeline.candidates")
-    assert [row["email"] for row in emails] == ["li.lei@example.com"]
+    keyring = Keyring.from_settings(pipeline.runtime.settings)
+    rows = await db.fetch("SELECT email_ciphertext, email_index FROM pipeline.candidates")
+    assert len(rows) == 1
+    assert keyring.decrypt(rows[0]["email_ciphertext"], context=EMAIL_CONTEXT) == (
+        "li.lei@example.com"
+    )
+    assert rows[0]["email_index"] == keyring.blind_index(
+        "li.lei@example.com", context=EMAIL_CONTEXT
+    )
 
 
 async def test_different_emails_are_different_candidates(pipeline: Running) -> None:
@@ -235,3 +246,107 @@ async def test_idempotency_keys_are_kept_apart_per_caller(pipeline: Running) -> 
     assert alice.status_code == admin.status_code == 201
     assert alice.json()["id"] != admin.json()["id"]
     assert "idempotent-replayed" not in admin.headers
+
+
+async def test_application_records_its_source_and_when_it_entered_its_stage(
+    pipeline: Running, db: asyncpg.Connection
+) -> None:
+    job = await create_job(pipeline.client)
+
+    application = await apply(pipeline.client, job["id"])
+
+    row = await db.fetchrow(
+        "SELECT source, stage_entered_at, created_at FROM pipeline.applications WHERE id = $1",
+        uuid.UUID(application["id"]),
+    )
+    assert row["source"] == "api"
+    assert row["stage_entered_at"] == row["created_at"]
+
+
+async def test_application_created_is_emitted_without_personal_data(
+    pipeline: Running, db: asyncpg.Connection
+) -> None:
+    job = await create_job(pipeline.client)
+
+    application = await apply(pipeline.client, job["id"], email="li.lei@example.com")
+
+    rows = await db.fetch(
+        "SELECT subject, payload FROM pipeline.outbox "
+        "WHERE event_type = 'pipeline.application_created.v1'"
+    )
+    assert len(rows) == 1
+    assert rows[0]["subject"] == application["id"]
+    payload = json.loads(rows[0]["payload"])
+    assert payload["sequence"] == 1
+    assert payload["data"] == {
+        "application_id": application["id"],
+        "job_id": job["id"],
+        "candidate_id": application["candidate_id"],
+        "stage": {"key": "ai_interview", "kind": "ai_interview"},
+        "source": "api",
+        "locale": "zh-CN",
+        "occurred_at": payload["data"]["occurred_at"],
+    }
+    assert "li.lei" not in rows[0]["payload"]
+    assert "Li Lei" not in rows[0]["payload"]
+
+
+async def test_closed_job_takes_no_new_applications(
+    pipeline: Running, db: asyncpg.Connection
+) -> None:
+    job = await create_job(pipeline.client)
+    closed = await pipeline.client.patch(
+        f"/v1/jobs/{job['id']}", json={"status": "closed"}, headers=auth("hr", HR)
+    )
+    assert closed.status_code == 200
+
+    response = await pipeline.client.post(
+        f"/v1/jobs/{job['id']}/applications", json=application_body(), headers=auth("hr", HR)
+    )
+
+    assert_problem(response, 409, "job-closed")
+    assert await db.fetchval("SELECT count(*) FROM pipeline.candidates") == 0
+
+
+async def test_same_phone_with_another_email_is_the_same_candidate(pipeline: Running) -> None:
+    job = await create_job(pipeline.client)
+    path = f"/v1/jobs/{job['id']}/applications"
+    first = await pipeline.client.post(
+        path,
+        json=application_body("li.lei@example.com", phone="138 1234 5678"),
+        headers=auth("hr", HR),
+    )
+
+    second = await pipeline.client.post(
+        path,
+        json=application_body("lilei.new@example.com", phone="+86 138-1234-5678"),
+        headers=auth("hr", HR),
+    )
+
+    problem = assert_problem(second, 409, "duplicate-application")
+    assert problem["application_id"] == first.json()["id"]
+
+
+@pytest.mark.parametrize(
+    ("candidate", "field"),
+    [
+        ({"phone": "12345"}, "candidate.phone"),
+        ({"phone": "not a phone"}, "candidate.phone"),
+        ({"locale": "fr"}, "candidate.locale"),
+        ({"full_name": ""}, "candidate.full_name"),
+        ({"nickname": "Lei"}, "candidate.nickname"),
+    ],
+)
+async def test_invalid_candidate_fields_are_refused_naming_the_field(
+    pipeline: Running, db: asyncpg.Connection, candidate: dict[str, Any], field: str
+) -> None:
+    job = await create_job(pipeline.client)
+    body = {"candidate": {**application_body()["candidate"], **candidate}}
+
+    response = await pipeline.client.post(
+        f"/v1/jobs/{job['id']}/applications", json=body, headers=auth("hr", HR)
+    )
+
+    problem = assert_problem(response, 422, "validation-error")
+    assert [error["field"] for error in problem["errors"]] == [field]
+    assert await db.fetchval("SELECT count(*) FROM pipeline.candidates") == 0

@@ -5,13 +5,27 @@ from typing import Any
 
 import pytest
 
-from tests.pipeline.factories import HR, STAGES, create_job, job_body
+from tests.pipeline.factories import (
+    HR,
+    STAGE_KEYS,
+    STAGES,
+    create_job,
+    create_template,
+    ensure_release_policy,
+    job_body,
+)
+from tests.support.problems import assert_problem
 from tests.support.running import Running
 from tests.support.tokens import auth
 
 
 def _fields(problem: dict[str, Any]) -> list[str]:
     return [error["field"] for error in problem["errors"]]
+
+
+@pytest.fixture(autouse=True)
+async def _basic_policy() -> None:
+    await ensure_release_policy("basic")
 
 
 async def test_created_job_is_returned_with_its_location_and_stages(pipeline: Running) -> None:
@@ -24,10 +38,15 @@ async def test_created_job_is_returned_with_its_location_and_stages(pipeline: Ru
     assert job["job_type"] == "basic"
     assert job["created_by"] == HR
     assert [stage["key"] for stage in job["stages"]] == [stage["key"] for stage in STAGES]
-    assert job["stages"][1] == STAGES[1]
+    assert job["stages"][1] == {**STAGES[1], "notify_candidate": False}
+    assert job["status"] == "open"
+    assert job["template_id"] is None
+    assert job["version"] == 1
+    assert response.headers["etag"] == '"1"'
     fetched = await pipeline.client.get(response.headers["location"], headers=auth("hr", HR))
     assert fetched.status_code == 200
     assert fetched.json() == job
+    assert fetched.headers["etag"] == '"1"'
 
 
 async def test_creating_hr_is_added_to_the_owners(pipeline: Running) -> None:
@@ -226,3 +245,320 @@ async def test_idempotency_key_reused_with_another_body_is_refused(
     assert second.status_code == 422
     assert second.json()["type"] == "urn:recruiting:problem:idempotency-key-reused"
     assert await db.fetchval("SELECT count(*) FROM pipeline.jobs") == 1
+
+
+async def test_job_type_without_a_release_policy_is_refused_naming_job_type(
+    pipeline: Running, db: Any
+) -> None:
+    response = await pipeline.client.post(
+        "/v1/jobs", json=job_body(job_type="core"), headers=auth("hr", HR)
+    )
+
+    problem = assert_problem(response, 422, "validation-error")
+    assert _fields(problem) == ["job_type"]
+    assert problem["errors"][0]["code"] == "unknown_job_type"
+    assert await db.fetchval("SELECT count(*) FROM pipeline.jobs") == 0
+
+
+async def test_job_type_with_a_release_policy_is_accepted(pipeline: Running) -> None:
+    await ensure_release_policy("core", mode="approval")
+
+    response = await pipeline.client.post(
+        "/v1/jobs", json=job_body(job_type="core"), headers=auth("hr", HR)
+    )
+
+    assert response.status_code == 201
+    assert response.json()["job_type"] == "core"
+
+
+async def test_stage_notification_flags_are_kept(pipeline: Running) -> None:
+    stages = [{**STAGES[0], "notify_candidate": True}, STAGES[1]]
+
+    response = await pipeline.client.post(
+        "/v1/jobs", json=job_body(stages=stages), headers=auth("hr", HR)
+    )
+
+    assert [stage["notify_candidate"] for stage in response.json()["stages"]] == [True, False]
+
+
+@pytest.mark.parametrize("field", ["ai_advance_min_score", "ai_reject_below_score"])
+@pytest.mark.parametrize("score", [-1, 100.5, 50.123])
+async def test_ai_thresholds_outside_0_to_100_are_refused(
+    pipeline: Running, field: str, score: float
+) -> None:
+    body = {**job_body(), field: score}
+
+    response = await pipeline.client.post("/v1/jobs", json=body, headers=auth("hr", HR))
+
+    assert _fields(assert_problem(response, 422)) == [field]
+
+
+async def test_ai_thresholds_are_stored(pipeline: Running) -> None:
+    job = await create_job(pipeline.client, ai_advance_min_score=75, ai_reject_below_score=30.5)
+
+    assert job["ai_advance_min_score"] == 75
+    assert job["ai_reject_below_score"] == 30.5
+
+
+async def test_reject_threshold_above_the_advance_threshold_is_refused(
+    pipeline: Running,
+) -> None:
+    response = await pipeline.client.post(
+        "/v1/jobs",
+        json=job_body(ai_advance_min_score=50, ai_reject_below_score=60),
+        headers=auth("hr", HR),
+    )
+
+    assert _fields(assert_problem(response, 422)) == ["ai_reject_below_score"]
+
+
+# -- jobs from templates ---------------------------------------------------------------------
+
+
+async def test_job_copies_the_latest_template_version_by_default(pipeline: Running) -> None:
+    template = await create_template(pipeline.client)
+    await _add_version(pipeline, template["id"], STAGES[:2])
+
+    job = await create_job(pipeline.client, stages=None, template_id=template["id"])
+
+    assert job["template_id"] == template["id"]
+    assert job["template_version"] == 2
+    assert [stage["key"] for stage in job["stages"]] == STAGE_KEYS[:2]
+
+
+async def test_job_copies_the_template_version_it_names(pipeline: Running) -> None:
+    template = await create_template(pipeline.client)
+    await _add_version(pipeline, template["id"], STAGES[:2])
+
+    job = await create_job(
+        pipeline.client, stages=None, template_id=template["id"], template_version=1
+    )
+
+    assert job["template_version"] == 1
+    assert [stage["key"] for stage in job["stages"]] == STAGE_KEYS
+
+
+async def test_editing_a_template_never_changes_a_job_made_from_it(pipeline: Running) -> None:
+    template = await create_template(pipeline.client)
+    job = await create_job(pipeline.client, stages=None, template_id=template["id"])
+
+    await _add_version(pipeline, template["id"], [{**STAGES[0], "name_en": "Changed"}])
+    fetched = await pipeline.client.get(f"/v1/jobs/{job['id']}", headers=auth("hr", HR))
+
+    assert fetched.json()["stages"] == job["stages"]
+    assert fetched.json()["template_version"] == 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"template_id": "00000000-0000-0000-0000-000000000001"}, "stages"),  # both
+        ({"stages": None}, "stages"),  # neither
+        ({"stages": None, "template_version": 1}, "stages"),
+        ({"template_version": 1}, "template_version"),  # a version without a template
+    ],
+)
+async def test_job_needs_exactly_one_source_of_stages(
+    pipeline: Running, fields: dict[str, Any], field: str
+) -> None:
+    response = await pipeline.client.post(
+        "/v1/jobs", json=job_body(**fields), headers=auth("hr", HR)
+    )
+
+    assert _fields(assert_problem(response, 422, "validation-error")) == [field]
+
+
+async def test_unknown_template_is_refused_naming_template_id(pipeline: Running) -> None:
+    response = await pipeline.client.post(
+        "/v1/jobs",
+        json=job_body(stages=None, template_id=str(uuid.uuid4())),
+        headers=auth("hr", HR),
+    )
+
+    assert _fields(assert_problem(response, 422, "validation-error")) == ["template_id"]
+
+
+async def test_unknown_template_version_is_refused_naming_template_version(
+    pipeline: Running,
+) -> None:
+    template = await create_template(pipeline.client)
+
+    response = await pipeline.client.post(
+        "/v1/jobs",
+        json=job_body(stages=None, template_id=template["id"], template_version=2),
+        headers=auth("hr", HR),
+    )
+
+    assert _fields(assert_problem(response, 422, "validation-error")) == ["template_version"]
+
+
+async def test_archived_template_cannot_start_a_job(pipeline: Running, db: Any) -> None:
+    template = await create_template(pipeline.client)
+    archived = await pipeline.client.post(
+        f"/v1/stage-templates/{template['id']}/archive", headers=auth("hr", HR)
+    )
+    assert archived.status_code == 200
+
+    response = await pipeline.client.post(
+        "/v1/jobs", json=job_body(stages=None, template_id=template["id"]), headers=auth("hr", HR)
+    )
+
+    assert_problem(response, 409, "template-archived")
+    assert await db.fetchval("SELECT count(*) FROM pipeline.jobs") == 0
+
+
+# -- changing a job --------------------------------------------------------------------------
+
+
+async def _patch(
+    pipeline: Running,
+    job_id: str,
+    body: dict[str, Any],
+    *,
+    if_match: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Any:
+    sent = dict(auth("hr", HR) if headers is None else headers)
+    if if_match is not None:
+        sent["If-Match"] = if_match
+    return await pipeline.client.patch(f"/v1/jobs/{job_id}", json=body, headers=sent)
+
+
+async def test_patch_changes_only_the_fields_sent_and_bumps_the_version(
+    pipeline: Running,
+) -> None:
+    job = await create_job(pipeline.client)
+
+    response = await _patch(
+        pipeline,
+        job["id"],
+        {"title": "SRE", "location": None, "ai_advance_min_score": 80},
+        if_match='"1"',
+    )
+
+    assert response.status_code == 200
+    changed = response.json()
+    assert changed["title"] == "SRE"
+    assert changed["location"] is None
+    assert changed["ai_advance_min_score"] == 80
+    assert changed["department"] == job["department"]
+    assert changed["stages"] == job["stages"]
+    assert changed["version"] == 2
+    assert response.headers["etag"] == '"2"'
+
+
+async def test_patch_with_a_stale_version_is_refused(pipeline: Running) -> None:
+    job = await create_job(pipeline.client)
+    await _patch(pipeline, job["id"], {"title": "First"}, if_match='"1"')
+
+    response = await _patch(pipeline, job["id"], {"title": "Second"}, if_match='"1"')
+
+    problem = assert_problem(response, 412, "version-mismatch")
+    assert problem["current_version"] == 2
+    fetched = await pipeline.client.get(f"/v1/jobs/{job['id']}", headers=auth("hr", HR))
+    assert fetched.json()["title"] == "First"
+
+
+async def test_malformed_if_match_is_refused(pipeline: Running) -> None:
+    job = await create_job(pipeline.client)
+
+    response = await _patch(pipeline, job["id"], {"title": "X"}, if_match="version-one")
+
+    assert_problem(response, 400, "invalid-if-match")
+
+
+@pytest.mark.parametrize("field", ["title", "owner_ids", "status"])
+async def test_patch_may_not_clear_a_required_field(pipeline: Running, field: str) -> None:
+    job = await create_job(pipeline.client)
+
+    response = await _patch(pipeline, job["id"], {field: None})
+
+    assert _fields(assert_problem(response, 422)) == [field]
+
+
+async def test_patch_with_an_unknown_status_is_refused(pipeline: Running) -> None:
+    job = await create_job(pipeline.client)
+
+    response = await _patch(pipeline, job["id"], {"status": "paused"})
+
+    assert _fields(assert_problem(response, 422)) == ["status"]
+
+
+async def test_patch_may_not_cross_the_ai_thresholds(pipeline: Running) -> None:
+    job = await create_job(pipeline.client, ai_advance_min_score=60)
+
+    response = await _patch(pipeline, job["id"], {"ai_reject_below_score": 70})
+
+    assert _fields(assert_problem(response, 422)) == ["ai_reject_below_score"]
+
+
+async def test_hr_cannot_remove_themselves_from_the_owners(pipeline: Running) -> None:
+    job = await create_job(pipeline.client)
+
+    response = await _patch(pipeline, job["id"], {"owner_ids": ["hr-bob"]})
+
+    assert _fields(assert_problem(response, 422)) == ["owner_ids"]
+
+
+async def test_owners_changed_by_an_admin_change_who_sees_the_job(pipeline: Running) -> None:
+    job = await create_job(pipeline.client)
+
+    response = await _patch(
+        pipeline, job["id"], {"owner_ids": ["hr-bob"]}, headers=auth("admin", "admin-zoe")
+    )
+
+    assert response.status_code == 200
+    alice = await pipeline.client.get(f"/v1/jobs/{job['id']}", headers=auth("hr", HR))
+    bob = await pipeline.client.get(f"/v1/jobs/{job['id']}", headers=auth("hr", "hr-bob"))
+    assert alice.status_code == 404
+    assert bob.status_code == 200
+
+
+async def test_job_can_be_closed_and_reopened(pipeline: Running) -> None:
+    job = await create_job(pipeline.client)
+
+    closed = await _patch(pipeline, job["id"], {"status": "closed"})
+    reopened = await _patch(pipeline, job["id"], {"status": "open"})
+
+    assert closed.json()["status"] == "closed"
+    assert reopened.json()["status"] == "open"
+    assert reopened.json()["version"] == 3
+
+
+async def test_stages_cannot_be_patched(pipeline: Running) -> None:
+    job = await create_job(pipeline.client)
+
+    response = await _patch(pipeline, job["id"], {"stages": STAGES[:1]})
+
+    assert _fields(assert_problem(response, 422)) == ["stages"]
+
+
+async def test_only_owners_and_admins_may_patch_a_job(pipeline: Running) -> None:
+    job = await create_job(pipeline.client)
+
+    other_hr = await _patch(pipeline, job["id"], {"title": "X"}, headers=auth("hr", "hr-bob"))
+    interviewer = await _patch(
+        pipeline, job["id"], {"title": "X"}, headers=auth("interviewer", "iv-dan")
+    )
+    anonymous = await _patch(pipeline, job["id"], {"title": "X"}, headers={})
+    unknown = await _patch(pipeline, str(uuid.uuid4()), {"title": "X"})
+
+    assert_problem(other_hr, 404, "not-found")
+    assert_problem(interviewer, 403, "forbidden")
+    assert_problem(anonymous, 401, "unauthorized")
+    assert_problem(unknown, 404, "not-found")
+    fetched = await pipeline.client.get(f"/v1/jobs/{job['id']}", headers=auth("hr", HR))
+    assert fetched.json()["title"] == job["title"]
+
+
+async def _add_version(
+    pipeline: Running, template_id: str, stages: list[dict[str, Any]]
+) -> dict[str, Any]:
+    response = await pipeline.client.post(
+        f"/v1/stage-templates/{template_id}/versions",
+        json={"stages": stages},
+        headers=auth("hr", HR),
+    )
+    assert response.status_code == 201, response.text
+    version: dict[str, Any] = response.json()
+    return version

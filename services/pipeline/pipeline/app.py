@@ -6,10 +6,27 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+# Imported for what they register: every table in the metadata, event and timer handlers.
+import pipeline.ai_interviews.consumers
+import pipeline.messages.timers
+import pipeline.models
+import pipeline.results.timers  # noqa: F401  (the binding "pipeline" is shared by all four)
+from pipeline.ai_interviews.router import router as ai_interviews_router
+from pipeline.analytics.router import router as analytics_router
 from pipeline.applications.router import router as applications_router
+from pipeline.calendar.router import router as calendar_router
+from pipeline.consumers import handlers
 from pipeline.db import infra, metadata
+from pipeline.intake.router import router as intake_router
 from pipeline.jobs.router import router as jobs_router
+from pipeline.messages.router import router as messages_router
+from pipeline.no_shows.router import router as no_shows_router
+from pipeline.policies.router import router as policies_router
+from pipeline.portal.router import router as portal_router
+from pipeline.results.router import router as results_router
 from pipeline.settings import PipelineSettings
+from pipeline.templates.router import router as templates_router
+from pipeline.timers import timer_handlers
 from shared.clock import Clock
 from shared.http.app import create_app
 from shared.service import ServiceSpec
@@ -17,16 +34,45 @@ from shared.service import ServiceSpec
 spec = ServiceSpec(
     name="pipeline",
     title="Recruiting pipeline",
-    description="Jobs with their stages, and applications moving through them.",
-    version="0.1.0",
+    description=(
+        "Jobs and their stage templates, applications moving through the stages, results "
+        "released to candidates (at once or after approval), the candidate's own status view "
+        "and messages, AI-interview vendor webhooks, and analytics."
+    ),
+    version="0.2.0",
     settings_class=PipelineSettings,
     metadata=metadata,
     infra=infra,
     migrations_dir=Path(__file__).parent / "migrations",
-    routers=[jobs_router, applications_router],
+    routers=[
+        templates_router,
+        jobs_router,
+        intake_router,
+        # Before applications, whose /v1/applications/{id} would take export.csv for an id.
+        analytics_router,
+        applications_router,
+        policies_router,
+        results_router,
+        portal_router,
+        messages_router,
+        calendar_router,
+        ai_interviews_router,
+        no_shows_router,
+    ],
+    handlers=handlers,
+    timer_handlers=timer_handlers,
     openapi_tags=[
+        {"name": "templates", "description": "Reusable, versioned stage templates."},
         {"name": "jobs", "description": "Jobs and their stages."},
         {"name": "applications", "description": "Applications and their stage changes."},
+        {"name": "policies", "description": "Result-release policies and rejection reasons."},
+        {"name": "results", "description": "Results, their approval chains and release."},
+        {"name": "portal", "description": "The candidate's own view, through a link token."},
+        {"name": "messages", "description": "Candidate-HR messages."},
+        {"name": "calendar", "description": "Holidays and make-up workdays."},
+        {"name": "ai-interviews", "description": "AI-interview vendor webhooks and their state."},
+        {"name": "no-shows", "description": "Candidates who did not turn up."},
+        {"name": "analytics", "description": "Funnel, time in stage, SLAs, no-shows; exports."},
     ],
 )
 

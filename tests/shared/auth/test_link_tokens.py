@@ -11,7 +11,13 @@ from datetime import timedelta
 import asyncpg
 import pytest
 
-from shared.auth.link_tokens import LinkTokens, hash_token
+from shared.auth.link_tokens import (
+    TOUCH_INTERVAL,
+    LinkLookup,
+    LinkState,
+    LinkTokens,
+    hash_token,
+)
 from shared.clock import ManualClock
 from tests.support import testkit
 from tests.support.running import Running, api
@@ -166,3 +172,147 @@ async def test_issuing_inside_a_rolled_back_transaction_leaves_no_token(
         await issue_then_fail()
 
     assert await db.fetchval("SELECT count(*) FROM testkit.link_tokens") == 0
+
+
+# ``lookup``: telling unknown tokens from expired and revoked ones
+
+
+async def _lookup(
+    service: Running, tokens: LinkTokens, token: str, purpose: str = PURPOSE
+) -> LinkLookup:
+    async with service.runtime.db.transaction() as session:
+        return await tokens.lookup(session, token, purpose=purpose)
+
+
+async def test_lookup_of_a_valid_token_gives_its_grant(
+    service: Running, tokens: LinkTokens, clock: ManualClock
+) -> None:
+    token = await _issue(service, tokens, clock)
+
+    found = await _lookup(service, tokens, token)
+
+    assert found.state is LinkState.VALID
+    assert found.grant is not None
+    assert found.grant.subject_id == APPLICATION
+    assert found.grant.expires_at == clock.now() + LIFETIME
+
+
+@pytest.mark.parametrize("token", ["", "nope", "x" * 129], ids=["empty", "unknown", "too-long"])
+async def test_lookup_of_an_unknown_token_says_unknown(
+    service: Running, tokens: LinkTokens, clock: ManualClock, token: str
+) -> None:
+    await _issue(service, tokens, clock)
+
+    assert (await _lookup(service, tokens, token)) == LinkLookup(LinkState.UNKNOWN)
+
+
+async def test_lookup_of_a_token_for_another_purpose_says_unknown(
+    service: Running, tokens: LinkTokens, clock: ManualClock
+) -> None:
+    token = await _issue(service, tokens, clock)
+
+    found = await _lookup(service, tokens, token, purpose="interview-booking")
+
+    assert found == LinkLookup(LinkState.UNKNOWN)
+
+
+async def test_lookup_of_an_expired_token_says_expired(
+    service: Running, tokens: LinkTokens, clock: ManualClock
+) -> None:
+    token = await _issue(service, tokens, clock)
+    clock.advance(LIFETIME)
+
+    assert (await _lookup(service, tokens, token)) == LinkLookup(LinkState.EXPIRED)
+
+
+async def test_lookup_of_a_revoked_token_says_revoked_even_once_expired(
+    service: Running, tokens: LinkTokens, clock: ManualClock
+) -> None:
+    async with service.runtime.db.transaction() as session:
+        issued = await tokens.issue(
+            session, purpose=PURPOSE, subject_id=APPLICATION, expires_at=clock.now() + LIFETIME
+        )
+        await tokens.revoke(session, token_id=issued.id)
+
+    assert (await _lookup(service, tokens, issued.token)).state is LinkState.REVOKED
+    clock.advance(LIFETIME * 2)
+    assert (await _lookup(service, tokens, issued.token)).state is LinkState.REVOKED
+
+
+async def test_lookup_records_use_at_most_once_a_minute(
+    service: Running, tokens: LinkTokens, clock: ManualClock, db: asyncpg.Connection
+) -> None:
+    token = await _issue(service, tokens, clock)
+    first_use = clock.now()
+
+    await _lookup(service, tokens, token)
+    clock.advance(TOUCH_INTERVAL - timedelta(seconds=1))
+    await _lookup(service, tokens, token)
+    assert await db.fetchval("SELECT last_used_at FROM testkit.link_tokens") == first_use
+
+    clock.advance(timedelta(seconds=1))
+    await _lookup(service, tokens, token)
+    assert await db.fetchval("SELECT last_used_at FROM testkit.link_tokens") == clock.now()
+
+
+async def test_lookup_of_an_expired_token_does_not_record_use(
+    service: Running, tokens: LinkTokens, clock: ManualClock, db: asyncpg.Connection
+) -> None:
+    token = await _issue(service, tokens, clock)
+    clock.advance(LIFETIME)
+
+    await _lookup(service, tokens, token)
+
+    assert await db.fetchval("SELECT last_used_at FROM testkit.link_tokens") is None
+
+
+async def test_list_for_gives_one_subjects_tokens_newest_first_without_values(
+    service: Running, tokens: LinkTokens, clock: ManualClock
+) -> None:
+    older = await _issue(service, tokens, clock)
+    clock.advance(timedelta(minutes=1))
+    newer = await _issue(service, tokens, clock)
+    await _issue(service, tokens, clock, subject=OTHER_APPLICATION)
+
+    async with service.runtime.db.transaction() as session:
+        records = await tokens.list_for(session, purpose=PURPOSE, subject_id=APPLICATION)
+
+    assert [record.created_at for record in records] == [
+        clock.now(),
+        clock.now() - timedelta(minutes=1),
+    ]
+    assert {record.subject_id for record in records} == {APPLICATION}
+    assert all(older not in repr(record) and newer not in repr(record) for record in records)
+
+
+async def test_revoke_for_touches_only_the_named_subjects_token(
+    service: Running, tokens: LinkTokens, clock: ManualClock
+) -> None:
+    async with service.runtime.db.transaction() as session:
+        issued = await tokens.issue(
+            session, purpose=PURPOSE, subject_id=APPLICATION, expires_at=clock.now() + LIFETIME
+        )
+
+    async with service.runtime.db.transaction() as session:
+        wrong = await tokens.revoke_for(
+            session, token_id=issued.id, purpose=PURPOSE, subject_id=OTHER_APPLICATION
+        )
+    assert wrong is None
+    assert (await _lookup(service, tokens, issued.token)).state is LinkState.VALID
+
+    async with service.runtime.db.transaction() as session:
+        revoked = await tokens.revoke_for(
+            session, token_id=issued.id, purpose=PURPOSE, subject_id=APPLICATION
+        )
+    revoked_at = clock.now()
+    clock.advance(timedelta(minutes=5))
+    async with service.runtime.db.transaction() as session:
+        again = await tokens.revoke_for(
+            session, token_id=issued.id, purpose=PURPOSE, subject_id=APPLICATION
+        )
+
+    assert revoked is not None
+    assert revoked.revoked_at == revoked_at
+    assert again is not None
+    assert again.revoked_at == revoked_at  # revoking twice keeps the first time
+    assert (await _lookup(service, tokens, issued.token)).state is LinkState.REVOKED

@@ -10,15 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from pipeline.db import Base
 
 
-class Candidate(Base):
-    __tablename__ = "candidates"
-
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    full_name: Mapped[str] = mapped_column(sa.Text)
-    email: Mapped[str] = mapped_column(sa.Text, unique=True)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
-
-
 class Application(Base):
     __tablename__ = "applications"
 
@@ -27,6 +18,14 @@ class Application(Base):
     candidate_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("candidates.id"), index=True)
     stage_key: Mapped[str] = mapped_column(sa.Text)
     status: Mapped[str] = mapped_column(sa.Text)
+    # When the application entered its current stage: the start of its SLA clock.
+    stage_entered_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    # The configured reason code of a rejection (``rejection_reasons.code``), while rejected.
+    rejection_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # Where the application came from: api, bulk, vendor, ...
+    source: Mapped[str] = mapped_column(sa.Text, server_default="api")
+    # The candidate asked for a person to review an AI-based decision.
+    human_review_requested_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     version: Mapped[int] = mapped_column(sa.Integer)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
@@ -35,6 +34,7 @@ class Application(Base):
     __table_args__ = (
         sa.UniqueConstraint("job_id", "candidate_id"),
         sa.CheckConstraint("status IN ('active', 'rejected', 'withdrawn', 'hired')", name="status"),
+        sa.Index("ix_applications_job_id_stage_key", "job_id", "stage_key"),
     )
 
 
@@ -48,7 +48,12 @@ class StageChange(Base):
     transition: Mapped[str] = mapped_column(sa.Text)
     from_stage: Mapped[str | None] = mapped_column(sa.Text)
     to_stage: Mapped[str] = mapped_column(sa.Text)
+    # Status after the change: active, rejected, withdrawn or hired.
+    status: Mapped[str] = mapped_column(sa.Text, server_default="active")
+    reason_code: Mapped[str | None] = mapped_column(sa.Text)
     reason: Mapped[str | None] = mapped_column(sa.Text)
+    # The released result that made this change, if it came from one.
+    result_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     actor_kind: Mapped[str] = mapped_column(sa.Text)
     actor_id: Mapped[str | None] = mapped_column(sa.Text)
     version: Mapped[int] = mapped_column(sa.Integer)

@@ -9,14 +9,13 @@ from starlette.responses import Response
 from pipeline.applications import service
 from pipeline.applications.dependencies import LockedApplication, VisibleApplication
 from pipeline.applications.schemas import (
-    ApplicationCreate,
     ApplicationRead,
     StageChangeRead,
     TransitionIn,
 )
-from pipeline.jobs.dependencies import VisibleJob
+from pipeline.results import service as results
 from shared.http.app import json_response
-from shared.http.dependencies import IdempotencyDep, IfMatch, Staff, Unit
+from shared.http.dependencies import IfMatch, Staff, Unit
 from shared.http.pagination import Page, PageQuery
 from shared.problems import error_responses
 
@@ -29,23 +28,6 @@ def _read(application: object, status_code: int = 200, location: bool = False) -
     if location:
         headers["Location"] = f"/v1/applications/{body.id}"
     return json_response(body, status_code=status_code, headers=headers)
-
-
-@router.post(
-    "/v1/jobs/{job_id}/applications",
-    status_code=201,
-    response_model=ApplicationRead,
-    summary="Add a candidate's application to a job, in the job's first stage",
-    responses=error_responses(401, 403, 404, 409, 413, 422),
-)
-async def create_application(
-    job: VisibleJob, body: ApplicationCreate, unit: Unit, idempotency: IdempotencyDep
-) -> Response:
-    async def produce() -> Response:
-        application = await service.create(unit=unit, job=job, application_in=body)
-        return _read(application, status_code=201, location=True)
-
-    return await idempotency.run(unit, produce)
 
 
 @router.get(
@@ -92,7 +74,12 @@ async def get_history(application: VisibleApplication, unit: Unit) -> list[Stage
 @router.post(
     "/v1/applications/{application_id}/transitions",
     response_model=ApplicationRead,
-    summary="Move the application to another stage (emits stage_changed)",
+    summary="Advance, move, reject, withdraw, hire or reopen the application",
+    description="Emits `stage_changed`. An illegal transition is a 409 `transition-refused` "
+    "whose `allowed` lists what the application may do. Where the job type's release policy "
+    "wants approval, advance/move/reject/hire are refused with 409 "
+    "`release-approval-required`: create a result instead. Elsewhere they are results "
+    "released at once (`result_released`).",
     responses=error_responses(400, 401, 403, 404, 409, 412, 422),
 )
 async def transition_application(
@@ -102,11 +89,11 @@ async def transition_application(
     principal: Staff,
     expected_version: IfMatch,
 ) -> Response:
-    moved = await service.transition(
+    moved = await results.direct_transition(
         unit=unit,
         principal=principal,
         application=application,
         expected_version=expected_version,
-        command=body,
+        move=body.command(),
     )
     return _read(moved)

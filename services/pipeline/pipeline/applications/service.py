@@ -1,103 +1,31 @@
-"""Applications: creation, visibility and moving through the job's stages."""
+"""Applications: creation, visibility and moving through the job's stages (``apply_transition``,
+the one way an application changes stage or status)."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any, cast
+from typing import cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
-from pipeline.applications.models import Application, Candidate, StageChange
-from pipeline.applications.schemas import ApplicationCreate, TransitionIn
-from pipeline.applications.transitions import Move, Stage, TransitionRefused, plan
+from pipeline.applications.models import Application, StageChange
+from pipeline.applications.transitions import (
+    MoveCommand,
+    Stage,
+    Status,
+    TransitionRefused,
+    plan,
+)
 from pipeline.jobs.models import Job
 from pipeline.jobs.service import visible_jobs
+from pipeline.policies.service import require_active_reason
 from shared.auth.principal import Principal
 from shared.events.pipeline import Actor, StageChangedV1, StageRef
 from shared.http.pagination import PageParams, paginate
-from shared.problems import Problem, conflict, version_mismatch
+from shared.problems import Problem, conflict
 from shared.unit import UnitOfWork
-
-# The statements of creating an application, built once: each request only binds values, and
-# they run on the tables (Core) rather than through the ORM's bulk machinery.
-_candidates = cast(sa.Table, Candidate.__table__)
-_applications = cast(sa.Table, Application.__table__)
-_new_candidate = pg_insert(_candidates).values(
-    id=sa.bindparam("id"),
-    full_name=sa.bindparam("full_name"),
-    email=sa.bindparam("email"),
-    created_at=sa.bindparam("created_at"),
-)
-# On conflict the no-op update makes RETURNING give the existing candidate's id.
-_upsert_candidate = _new_candidate.on_conflict_do_update(
-    index_elements=[_candidates.c.email], set_={"email": _new_candidate.excluded.email}
-).returning(_candidates.c.id)
-_insert_application = (
-    pg_insert(_applications)
-    .values(
-        id=sa.bindparam("id"),
-        job_id=sa.bindparam("job_id"),
-        candidate_id=sa.bindparam("candidate_id"),
-        stage_key=sa.bindparam("stage_key"),
-        status="active",
-        version=1,
-        created_at=sa.bindparam("created_at"),
-        updated_at=sa.bindparam("created_at"),
-    )
-    .on_conflict_do_nothing(index_elements=[_applications.c.job_id, _applications.c.candidate_id])
-    .returning(*_applications.c)
-)
-_existing_application = sa.select(_applications.c.id).where(
-    _applications.c.job_id == sa.bindparam("job_id"),
-    _applications.c.candidate_id == sa.bindparam("candidate_id"),
-)
-
-
-async def _candidate_for(unit: UnitOfWork, *, full_name: str, email: str) -> uuid.UUID:
-    """The candidate with this email, created if new (a person applying twice is one candidate)."""
-    upserted = await unit.session.execute(
-        _upsert_candidate,
-        {
-            "id": uuid.uuid4(),
-            "full_name": full_name,
-            "email": email.strip().lower(),
-            "created_at": unit.clock.now(),
-        },
-    )
-    candidate_id: uuid.UUID = upserted.scalar_one()
-    return candidate_id
-
-
-async def create(*, unit: UnitOfWork, job: Job, application_in: ApplicationCreate) -> sa.Row[Any]:
-    """The new application's row (read it like an ``Application``)."""
-    candidate_id = await _candidate_for(
-        unit,
-        full_name=application_in.candidate.full_name,
-        email=str(application_in.candidate.email),
-    )
-    inserted = await unit.session.execute(
-        _insert_application,
-        {
-            "id": uuid.uuid4(),
-            "job_id": job.id,
-            "candidate_id": candidate_id,
-            "stage_key": job.stages[0]["key"],
-            "created_at": unit.clock.now(),
-        },
-    )
-    application = inserted.first()
-    if application is None:
-        existing = await unit.session.execute(
-            _existing_application, {"job_id": job.id, "candidate_id": candidate_id}
-        )
-        raise conflict(
-            "This candidate already applied to this job.",
-            slug="duplicate-application",
-            application_id=str(existing.scalar_one()),
-        )
-    return application
 
 
 def visible_applications(principal: Principal) -> sa.Select[Application]:
@@ -143,57 +71,93 @@ async def history(*, session: AsyncSession, application_id: uuid.UUID) -> list[S
     return list(result.scalars())
 
 
-async def transition(
+def job_stages(job: Job) -> list[Stage]:
+    return [Stage(stage["key"], stage["kind"]) for stage in job.stages]
+
+
+def transition_refused(refused: TransitionRefused) -> Problem:
+    """The 409 of an illegal transition, naming what the application may do instead."""
+    return Problem(
+        409,
+        "Transition not allowed",
+        str(refused),
+        slug="transition-refused",
+        allowed=[{"transition": a.transition, "to_stage": a.to_stage} for a in refused.allowed],
+    )
+
+
+async def apply_transition(
     *,
     unit: UnitOfWork,
-    principal: Principal,
     application: Application,
-    expected_version: int | None,
-    command: TransitionIn,
+    job: Job,
+    move: MoveCommand,
+    actor: Actor,
+    result_id: uuid.UUID | None = None,
 ) -> Application:
-    """Move the application, record who/when/why and emit ``stage_changed``, atomically."""
-    if expected_version is not None and expected_version != application.version:
-        raise version_mismatch(application.version)
-    job = await unit.session.get_one(Job, application.job_id)
-    stages = [Stage(stage["key"], stage["kind"]) for stage in job.stages]
+    """Make one transition: plan it with the state machine, update the row (bumping its
+    version), record the history and emit ``stage_changed``, all in the caller's transaction.
+
+    Raises a 409 ``transition-refused`` problem (with ``allowed``) for an illegal transition,
+    a 422 for an unknown or inactive rejection reason, and a 409 ``concurrent-update`` when
+    another transaction changed the row since it was loaded."""
+    if move.transition == "reject" and move.reason_code is not None:
+        await require_active_reason(unit.session, move.reason_code)
     try:
         outcome = plan(
-            stages,
+            job_stages(job),
             application.stage_key,
-            application.status,  # type: ignore[arg-type]
-            Move(command.transition, command.to_stage),
+            cast(Status, application.status),
+            move,
         )
     except TransitionRefused as refused:
-        raise Problem(
-            409, "Transition not allowed", str(refused), slug="transition-refused"
-        ) from refused
+        raise transition_refused(refused) from refused
     now = unit.clock.now()
     application.stage_key = outcome.to_stage.key
+    application.status = outcome.status
+    application.rejection_reason = outcome.rejection_reason
+    # A reopened application starts its stage again, so its SLA clock restarts too.
+    if outcome.stage_changed or move.transition == "reopen":
+        application.stage_entered_at = now
     application.updated_at = now
-    await unit.session.flush()  # bumps the version; a concurrent writer fails here
+    try:
+        await unit.session.flush()  # bumps the version; a concurrent writer fails here
+    except StaleDataError as stale:
+        raise conflict(
+            "The application was changed by someone else meanwhile; reload it and retry.",
+            slug="concurrent-update",
+        ) from stale
     unit.session.add(
         StageChange(
             application_id=application.id,
-            transition=command.transition,
+            transition=move.transition,
             from_stage=outcome.from_stage.key,
             to_stage=outcome.to_stage.key,
-            reason=command.reason,
-            actor_kind=principal.role.value,
-            actor_id=principal.subject,
+            status=outcome.status,
+            reason_code=move.reason_code,
+            reason=move.reason,
+            result_id=result_id,
+            actor_kind=actor.kind,
+            actor_id=actor.id,
             version=application.version,
             occurred_at=now,
         )
     )
+    target = job.stage(outcome.to_stage.key) or {}
     await unit.emit(
         StageChangedV1(
             application_id=application.id,
             job_id=application.job_id,
             candidate_id=application.candidate_id,
-            transition=command.transition,
+            transition=move.transition,
             from_stage=StageRef(key=outcome.from_stage.key, kind=outcome.from_stage.kind),
             to_stage=StageRef(key=outcome.to_stage.key, kind=outcome.to_stage.kind),
-            reason=command.reason,
-            actor=Actor(kind=principal.role.value, id=principal.subject),
+            reason=move.reason,
+            reason_code=move.reason_code,
+            status=outcome.status,
+            notify_candidate=bool(target.get("notify_candidate", False)),
+            result_id=result_id,
+            actor=actor,
             occurred_at=now,
         ),
         subject=str(application.id),

@@ -2,73 +2,103 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from decimal import Decimal
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
+from pipeline.templates.schemas import EXAMPLE_STAGES, StageOut, Stages
 from shared.http.schemas import RequestModel, ResponseModel
 
-StageKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
-StageKind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]{0,39}$")]
+JobType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+OwnerId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+# A score threshold on the AI interview's 0..100 scale.
+Score = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
 
-
-class StageIn(RequestModel):
-    key: StageKey = Field(examples=["round_2"])
-    kind: StageKind = Field(
-        description="ai_interview, evaluation, interview, background_check, offer, hired, ...",
-        examples=["interview"],
-    )
-    name_zh: str = Field(min_length=1, max_length=80, examples=["二面"])
-    name_en: str = Field(min_length=1, max_length=80, examples=["Second round"])
-    sla_days: int = Field(
-        ge=0, le=365, description="Business days the stage should take.", examples=[3]
-    )
-
-
-class StageOut(ResponseModel):
-    key: str = Field(examples=["round_2"])
-    kind: str = Field(examples=["interview"])
-    name_zh: str = Field(examples=["二面"])
-    name_en: str = Field(examples=["Second round"])
-    sla_days: int = Field(examples=[3])
+_ADVANCE = (
+    "A completed AI interview moves the application to the next stage when its score is at "
+    "least this; null: never automatically."
+)
+_REJECT = (
+    "An AI score below this rejects the application without a human decision; null (the "
+    "default): an AI score never rejects on its own."
+)
 
 
 class JobCreate(RequestModel):
     title: str = Field(min_length=1, max_length=200, examples=["Backend engineer"])
     department: str | None = Field(default=None, max_length=200, examples=["Platform"])
     location: str | None = Field(default=None, max_length=200, examples=["Shanghai"])
-    job_type: str = Field(
+    job_type: JobType = Field(
         default="basic",
-        pattern=r"^[a-z][a-z0-9_]{0,39}$",
         examples=["core"],
-        description="Selects the result-release policy.",
+        description="Selects the result-release policy; a policy must exist for it.",
     )
-    owner_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(
+    owner_ids: list[OwnerId] = Field(
         default_factory=list,
         max_length=50,
         description="HR users responsible for the job; the creating HR user is always added.",
         examples=[["hr-alice"]],
     )
-    stages: list[StageIn] = Field(min_length=1, max_length=30)
+    stages: Stages | None = Field(
+        default=None,
+        description="The job's stages, given inline. Give either this or `template_id`.",
+        examples=[EXAMPLE_STAGES],
+    )
+    template_id: uuid.UUID | None = Field(
+        default=None,
+        description="Copy the stages of this template (not archived). Give either this or "
+        "`stages`.",
+        examples=["0193b0a5-3f7e-7c1a-9d2e-4b5c6d7e8f90"],
+    )
+    template_version: int | None = Field(
+        default=None, ge=1, description="The template's version; default its latest.", examples=[2]
+    )
+    ai_advance_min_score: Score | None = Field(default=None, description=_ADVANCE, examples=[75])
+    ai_reject_below_score: Score | None = Field(default=None, description=_REJECT, examples=[30])
 
-    # A field validator (not a model one) so the 422 names `stages` as the offending field.
-    @field_validator("stages")
+
+class JobUpdate(RequestModel):
+    """Only the fields sent change; `null` clears an optional field."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=200, examples=["SRE"])
+    department: str | None = Field(default=None, max_length=200, examples=["Infrastructure"])
+    location: str | None = Field(default=None, max_length=200, examples=["Beijing"])
+    owner_ids: list[OwnerId] | None = Field(
+        default=None, max_length=50, examples=[["hr-alice", "hr-bob"]]
+    )
+    status: Literal["open", "closed"] | None = Field(
+        default=None, description="A closed job takes no new applications.", examples=["closed"]
+    )
+    ai_advance_min_score: Score | None = Field(default=None, description=_ADVANCE, examples=[80])
+    ai_reject_below_score: Score | None = Field(default=None, description=_REJECT, examples=[20])
+
+    # Run only on fields that were sent: these may change but not be cleared.
+    @field_validator("title", "owner_ids", "status")
     @classmethod
-    def _unique_stage_keys(cls, stages: list[StageIn]) -> list[StageIn]:
-        keys = [stage.key for stage in stages]
-        repeated = sorted({key for key in keys if keys.count(key) > 1})
-        if repeated:
-            raise ValueError(f"stage keys must be unique; repeated: {', '.join(repeated)}")
-        return stages
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may be changed but not cleared")
+        return value
 
 
 class JobRead(ResponseModel):
-    id: uuid.UUID
+    id: uuid.UUID = Field(examples=["0193b0a5-1c2d-7e3f-8a9b-0c1d2e3f4a5b"])
     title: str = Field(examples=["Backend engineer"])
     department: str | None = Field(examples=["Platform"])
     location: str | None = Field(examples=["Shanghai"])
     job_type: str = Field(examples=["core"])
     owner_ids: list[str] = Field(examples=[["hr-alice"]])
-    stages: list[StageOut]
+    stages: list[StageOut] = Field(description="The job's own copy of its stages.")
+    template_id: uuid.UUID | None = Field(
+        examples=["0193b0a5-3f7e-7c1a-9d2e-4b5c6d7e8f90"],
+        description="The template the stages were copied from, if any.",
+    )
+    template_version: int | None = Field(examples=[2])
+    status: Literal["open", "closed"] = Field(examples=["open"])
+    ai_advance_min_score: float | None = Field(examples=[75.0])
+    ai_reject_below_score: float | None = Field(examples=[None])
+    version: int = Field(description="Send as If-Match to change the job.", examples=[1])
     created_at: datetime
     created_by: str = Field(examples=["hr-alice"])
+    updated_at: datetime

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+from pipeline.candidates.contacts import normalize_email, normalize_phone
+from shared.http.schemas import RequestModel, ResponseModel
+
+Locale = Literal["zh-CN", "en"]
+Email = Annotated[
+    str, StringConstraints(min_length=3, max_length=254), AfterValidator(normalize_email)
+]
+Phone = Annotated[
+    str, StringConstraints(min_length=3, max_length=40), AfterValidator(normalize_phone)
+]
+
+
+class CandidateIn(RequestModel):
+    full_name: str = Field(min_length=1, max_length=200, examples=["Li Lei"])
+    email: Email = Field(
+        description="Validated and stored normalized, in lower case.",
+        examples=["li.lei@example.com"],
+    )
+    phone: Phone | None = Field(
+        default=None,
+        description="Validated and stored in E.164; a number without a country code is read as "
+        "a mainland China number.",
+        examples=["13812345678", "+8613812345678"],
+    )
+    locale: Locale = Field(
+        default="zh-CN",
+        description="The language the candidate is written to in (for a new candidate).",
+        examples=["en"],
+    )
+
+
+class CandidateRead(ResponseModel):
+    """A candidate's contact data, decrypted for a staff member who may see the application."""
+
+    id: uuid.UUID = Field(examples=["0193b0a5-5d6e-7f80-9a1b-2c3d4e5f6a7b"])
+    full_name: str = Field(examples=["Li Lei"])
+    email: str = Field(examples=["li.lei@example.com"])
+    phone: str | None = Field(examples=["+8613812345678"])
+    locale: Locale = Field(examples=["zh-CN"])
+    created_at: datetime
+    updated_at: datetime
