@@ -17,9 +17,13 @@ import httpx
 from standardwebhooks.webhooks import Webhook
 
 from tests.pipeline.factories import HR, STAGES
+from tests.support.running import Running
 
 VENDOR = "acme"
 WEBHOOKS = "/v1/webhooks/ai-interviews"
+# Timers on, but the scheduler's own interval is an hour so it never ticks between a test's
+# steps: a test runs the due timers itself with ``process_deliveries``.
+MANUAL_TIMERS: dict[str, Any] = {"run_timers": True, "timer_poll_interval_s": 3600}
 
 
 def new_secret() -> str:
@@ -75,6 +79,21 @@ async def post_delivery(
     raw = json.dumps(body).encode()
     headers = signed_headers(secret, raw, webhook_id=webhook_id, at=at)
     return await client.post(f"{WEBHOOKS}/{vendor}", content=raw, headers=headers)
+
+
+async def process_deliveries(service: Running) -> int:
+    """Apply the accepted deliveries now, as the timer loop does after the webhook's commit."""
+    return await service.runtime.tick_timers()
+
+
+async def post_and_process(
+    service: Running, secret: str, body: dict[str, Any], **options: Any
+) -> httpx.Response:
+    """Post a delivery and, if it was accepted, apply it."""
+    response = await post_delivery(service.client, secret, body, **options)
+    if response.status_code == 202:
+        await process_deliveries(service)
+    return response
 
 
 @dataclass(frozen=True)

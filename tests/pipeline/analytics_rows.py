@@ -65,8 +65,20 @@ async def application(
     changes = []
     for version, (after, transition, to_stage, status_after) in enumerate(moves, start=2):
         occurred_at = created_at + after
+        # As apply_transition records it: the change ends the stay begun when the application
+        # entered (or was reopened in) its stage, unless it was not active (a reopen).
+        stay_began_at = entered_at if status == "active" else None
         changes.append(
-            (application_id, transition, stage, to_stage, status_after, version, occurred_at)
+            (
+                application_id,
+                transition,
+                stage,
+                to_stage,
+                status_after,
+                version,
+                occurred_at,
+                stay_began_at,
+            )
         )
         if to_stage != stage or transition == "reopen":
             entered_at = occurred_at
@@ -86,8 +98,9 @@ async def application(
     )
     await db.executemany(
         """INSERT INTO pipeline.stage_changes (application_id, transition, from_stage, to_stage,
-                                               status, actor_kind, actor_id, version, occurred_at)
-           VALUES ($1, $2, $3, $4, $5, 'hr', 'hr-alice', $6, $7)""",
+                                               status, actor_kind, actor_id, version, occurred_at,
+                                               from_stage_entered_at)
+           VALUES ($1, $2, $3, $4, $5, 'hr', 'hr-alice', $6, $7, $8)""",
         changes,
     )
     return application_id

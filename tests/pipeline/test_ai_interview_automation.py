@@ -12,18 +12,22 @@ from typing import Any
 
 import asyncpg
 import pytest
+import sqlalchemy as sa
 from aio_pika.abc import AbstractRobustConnection
 
 from pipeline.ai_interviews.automation import REJECT_REASON, decide_on_score
 from pipeline.ai_interviews.consumers import HANDLER
+from pipeline.ai_interviews.models import AiInterview
 from pipeline.app import spec as pipeline_spec
 from shared.events.pipeline import AiInterviewCompletedV1, AiInterviewReportReadyV1
 from tests.pipeline.ai_interviews_support import (
+    MANUAL_TIMERS,
     Arranged,
     arrange_application,
     delivery,
     new_secret,
     outbox,
+    post_and_process,
     post_delivery,
 )
 from tests.support.running import Running, api, running, wait_for
@@ -33,19 +37,25 @@ SECRET = new_secret()
 
 @pytest.fixture
 async def vendor_api() -> AsyncIterator[Running]:
-    async with api(pipeline_spec, vendor_secrets={"acme": [SECRET]}) as service:
+    async with api(pipeline_spec, vendor_secrets={"acme": [SECRET]}, **MANUAL_TIMERS) as service:
         yield service
 
 
 async def _deliver_and_decide(
     service: Running, arranged: Arranged, kind: str = "completed", score: float = 85
 ) -> None:
-    """Post a result delivery, then run the handler as the consumer would."""
-    response = await post_delivery(
-        service.client, SECRET, delivery(kind, arranged.application_id, score=score)
+    """Post a result delivery, apply it (the timer), then run the handler as the consumer
+    would."""
+    response = await post_and_process(
+        service, SECRET, delivery(kind, arranged.application_id, score=score)
     )
     assert response.status_code == 202, response.text
-    await _decide(service, arranged.application_id, uuid.UUID(response.json()["interview_id"]))
+    async with service.runtime.db.transaction() as session:
+        interview_id = await session.scalar(
+            sa.select(AiInterview.id).where(AiInterview.application_id == arranged.application_id)
+        )
+    assert interview_id is not None
+    await _decide(service, arranged.application_id, interview_id)
 
 
 async def _decide(service: Running, application_id: uuid.UUID, interview_id: uuid.UUID) -> None:
@@ -316,8 +326,8 @@ async def test_the_event_the_handler_gets_carries_the_interview_to_read_the_scor
     vendor_api: Running, db: asyncpg.Connection
 ) -> None:
     arranged = await arrange_application(db)
-    await post_delivery(
-        vendor_api.client, SECRET, delivery("completed", arranged.application_id, score=77)
+    await post_and_process(
+        vendor_api, SECRET, delivery("completed", arranged.application_id, score=77)
     )
 
     [event] = await outbox(db)

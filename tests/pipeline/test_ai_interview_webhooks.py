@@ -1,5 +1,6 @@
 """The vendor webhook: Standard Webhooks signatures, deduplication, our body contract, unknown
-applications kept for reconciliation, out-of-order deliveries, and the staff read."""
+applications kept for reconciliation, the state work done after commit by a timer (retried
+without a double effect), out-of-order deliveries, and the staff read."""
 
 from __future__ import annotations
 
@@ -12,15 +13,21 @@ from typing import Any
 import asyncpg
 import pytest
 
+from pipeline.ai_interviews import service as ai_service
+from pipeline.ai_interviews.service import DELIVERY_TIMER
 from pipeline.app import spec as pipeline_spec
+from shared.clock import ManualClock
 from tests.pipeline.ai_interviews_support import (
+    MANUAL_TIMERS,
     VENDOR,
     WEBHOOKS,
     arrange_application,
     delivery,
     new_secret,
     outbox,
+    post_and_process,
     post_delivery,
+    process_deliveries,
     signed_headers,
 )
 from tests.support.problems import assert_problem
@@ -39,23 +46,40 @@ async def vendor_api() -> AsyncIterator[Running]:
     async with api(
         pipeline_spec,
         vendor_secrets={VENDOR: [OLD_SECRET, NEW_SECRET], "globex": [OTHER_VENDOR_SECRET]},
+        **MANUAL_TIMERS,
     ) as service:
         yield service
 
 
 async def _stored(db: asyncpg.Connection) -> dict[str, int]:
     counts = {}
-    for table in ("webhook_receipts", "ai_interviews", "unmatched_deliveries", "outbox"):
+    for table in ("webhook_receipts", "timers", "ai_interviews", "unmatched_deliveries", "outbox"):
         counts[table] = await db.fetchval(f"SELECT count(*) FROM pipeline.{table}")  # noqa: S608
     return counts
 
 
-NOTHING = {"webhook_receipts": 0, "ai_interviews": 0, "unmatched_deliveries": 0, "outbox": 0}
+NOTHING = {
+    "webhook_receipts": 0,
+    "timers": 0,
+    "ai_interviews": 0,
+    "unmatched_deliveries": 0,
+    "outbox": 0,
+}
 
 
 async def _interview(db: asyncpg.Connection, application_id: uuid.UUID) -> asyncpg.Record:
     row = await db.fetchrow(
         "SELECT * FROM pipeline.ai_interviews WHERE application_id = $1", application_id
+    )
+    assert row is not None
+    return row
+
+
+async def _delivery_timer(db: asyncpg.Connection, webhook_id: str) -> asyncpg.Record:
+    row = await db.fetchrow(
+        "SELECT * FROM pipeline.timers WHERE kind = $1 AND key = $2",
+        DELIVERY_TIMER,
+        f"{VENDOR}:{webhook_id}",
     )
     assert row is not None
     return row
@@ -69,16 +93,14 @@ async def test_a_signed_delivery_is_recorded_and_emits_its_event(
 ) -> None:
     arranged = await arrange_application(db)
 
-    response = await post_delivery(
-        vendor_api.client, NEW_SECRET, delivery("invited", arranged.application_id)
+    response = await post_and_process(
+        vendor_api, NEW_SECRET, delivery("invited", arranged.application_id), webhook_id="msg_1"
     )
 
     assert response.status_code == 202, response.text
-    body = response.json()
-    assert body["duplicate"] is False
-    assert body["status"] == "invited"
+    assert response.json() == {"webhook_id": "msg_1", "duplicate": False}
     row = await _interview(db, arranged.application_id)
-    assert str(row["id"]) == body["interview_id"]
+    interview_id = str(row["id"])
     assert row["vendor"] == VENDOR
     assert row["external_id"] == "iv_1"
     assert row["status"] == "invited"
@@ -88,9 +110,106 @@ async def test_a_signed_delivery_is_recorded_and_emits_its_event(
     assert events[0]["data"]["application_id"] == str(arranged.application_id)
     assert events[0]["data"]["job_id"] == str(arranged.job_id)
     assert events[0]["data"]["candidate_id"] == str(arranged.candidate_id)
-    assert events[0]["data"]["interview_id"] == body["interview_id"]
-    assert events[0]["subject"] == body["interview_id"]
+    assert events[0]["data"]["interview_id"] == interview_id
+    assert events[0]["subject"] == interview_id
     assert events[0]["sequence"] == 1
+
+
+async def test_the_interview_changes_only_once_the_accepted_delivery_is_processed(
+    vendor_api: Running, db: asyncpg.Connection
+) -> None:
+    arranged = await arrange_application(db)
+    body = delivery("completed", arranged.application_id)
+
+    response = await post_delivery(vendor_api.client, NEW_SECRET, body, webhook_id="msg_later")
+
+    assert response.status_code == 202, response.text
+    assert await _stored(db) == {**NOTHING, "webhook_receipts": 1, "timers": 1}
+    timer = await _delivery_timer(db, "msg_later")
+    assert timer["state"] == "pending"
+    assert json.loads(timer["payload"]) == {
+        "vendor": VENDOR,
+        "webhook_id": "msg_later",
+        "delivery": body,
+    }
+
+    assert await process_deliveries(vendor_api) == 1
+
+    assert (await _interview(db, arranged.application_id))["status"] == "completed"
+    assert [e["event_type"] for e in await outbox(db)] == ["pipeline.ai_interview_completed.v1"]
+    assert (await _delivery_timer(db, "msg_later"))["state"] == "done"
+    assert await process_deliveries(vendor_api) == 0
+
+
+async def test_a_replay_arriving_before_processing_is_a_duplicate_applied_once(
+    vendor_api: Running, db: asyncpg.Connection
+) -> None:
+    arranged = await arrange_application(db)
+    body = delivery("started", arranged.application_id)
+
+    first = await post_delivery(vendor_api.client, NEW_SECRET, body, webhook_id="msg_twice")
+    again = await post_delivery(vendor_api.client, NEW_SECRET, body, webhook_id="msg_twice")
+    fired = await process_deliveries(vendor_api)
+
+    assert first.status_code == 202, first.text
+    assert again.status_code == 200, again.text
+    assert again.json() == {"webhook_id": "msg_twice", "duplicate": True}
+    assert fired == 1
+    assert await _stored(db) == {
+        **NOTHING,
+        "webhook_receipts": 1,
+        "timers": 1,
+        "ai_interviews": 1,
+        "outbox": 1,
+    }
+    assert (await _interview(db, arranged.application_id))["version"] == 1
+
+
+async def test_a_failing_processing_is_retried_later_without_a_double_effect(
+    db: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arranged = await arrange_application(db)
+    clock = ManualClock(datetime.now(UTC))
+    real_event = ai_service._event
+    calls = []
+
+    def fails_first_time(*args: Any, **kwargs: Any) -> Any:
+        # Fails after the interview row was created and updated, before the event is written.
+        calls.append(args[0])
+        if len(calls) == 1:
+            raise RuntimeError("the outbox is having a bad day")
+        return real_event(*args, **kwargs)
+
+    monkeypatch.setattr(ai_service, "_event", fails_first_time)
+    async with api(
+        pipeline_spec, clock=clock, vendor_secrets={VENDOR: [NEW_SECRET]}, **MANUAL_TIMERS
+    ) as service:
+        response = await post_delivery(
+            service.client,
+            NEW_SECRET,
+            delivery("invited", arranged.application_id),
+            webhook_id="msg_flaky",
+        )
+        assert response.status_code == 202, response.text
+
+        await process_deliveries(service)
+        failed = await _delivery_timer(db, "msg_flaky")
+        counts_after_failure = await _stored(db)
+
+        assert await process_deliveries(service) == 0  # not before its backoff
+        clock.advance(timedelta(seconds=6))
+        assert await process_deliveries(service) == 1
+        clock.advance(timedelta(hours=2))
+        assert await process_deliveries(service) == 0
+
+    assert (failed["state"], failed["attempts"]) == ("pending", 1)
+    assert "bad day" in failed["last_error"]
+    assert counts_after_failure == {**NOTHING, "webhook_receipts": 1, "timers": 1}
+    assert calls == ["invited", "invited"]
+    row = await _interview(db, arranged.application_id)
+    assert (row["status"], row["version"]) == ("invited", 1)
+    assert [e["event_type"] for e in await outbox(db)] == ["pipeline.ai_interview_invited.v1"]
+    assert (await _delivery_timer(db, "msg_flaky"))["state"] == "done"
 
 
 async def test_a_replayed_webhook_id_answers_2xx_with_no_second_effect(
@@ -99,19 +218,15 @@ async def test_a_replayed_webhook_id_answers_2xx_with_no_second_effect(
     arranged = await arrange_application(db)
     body = delivery("completed", arranged.application_id)
 
-    first = await post_delivery(vendor_api.client, NEW_SECRET, body, webhook_id="msg_same")
-    again = await post_delivery(vendor_api.client, NEW_SECRET, body, webhook_id="msg_same")
+    first = await post_and_process(vendor_api, NEW_SECRET, body, webhook_id="msg_same")
+    again = await post_and_process(vendor_api, NEW_SECRET, body, webhook_id="msg_same")
 
     assert first.status_code == 202
     assert again.status_code == 200, again.text
-    assert again.json() == {
-        "webhook_id": "msg_same",
-        "duplicate": True,
-        "interview_id": None,
-        "status": None,
-    }
+    assert again.json() == {"webhook_id": "msg_same", "duplicate": True}
     assert await _stored(db) == {
         "webhook_receipts": 1,
+        "timers": 1,
         "ai_interviews": 1,
         "unmatched_deliveries": 0,
         "outbox": 1,
@@ -125,9 +240,9 @@ async def test_the_same_status_under_another_webhook_id_emits_nothing_more(
     arranged = await arrange_application(db)
     body = delivery("started", arranged.application_id)
 
-    await post_delivery(vendor_api.client, NEW_SECRET, body)
-    later = await post_delivery(
-        vendor_api.client, NEW_SECRET, {**body, "occurred_at": (T0 + timedelta(1)).isoformat()}
+    await post_and_process(vendor_api, NEW_SECRET, body)
+    later = await post_and_process(
+        vendor_api, NEW_SECRET, {**body, "occurred_at": (T0 + timedelta(1)).isoformat()}
     )
 
     assert later.status_code == 202
@@ -141,11 +256,11 @@ async def test_both_secrets_are_accepted_while_one_is_rotated(
 ) -> None:
     arranged = await arrange_application(db)
 
-    old = await post_delivery(
-        vendor_api.client, OLD_SECRET, delivery("invited", arranged.application_id)
+    old = await post_and_process(
+        vendor_api, OLD_SECRET, delivery("invited", arranged.application_id)
     )
-    new = await post_delivery(
-        vendor_api.client, NEW_SECRET, delivery("opened", arranged.application_id)
+    new = await post_and_process(
+        vendor_api, NEW_SECRET, delivery("opened", arranged.application_id)
     )
 
     assert old.status_code == 202, old.text
@@ -381,22 +496,88 @@ async def test_an_unknown_application_is_a_404_and_the_delivery_is_kept_once(
     assert json.loads(kept["payload"]) == body
 
 
-async def test_a_delivery_for_another_interview_of_the_application_is_kept_as_a_mismatch(
+async def test_a_delivery_for_another_interview_is_accepted_then_kept_as_a_mismatch(
     vendor_api: Running, db: asyncpg.Connection
 ) -> None:
     arranged = await arrange_application(db)
-    await post_delivery(vendor_api.client, NEW_SECRET, delivery("invited", arranged.application_id))
+    await post_and_process(vendor_api, NEW_SECRET, delivery("invited", arranged.application_id))
+    other = delivery("completed", arranged.application_id, interview_id="iv_2")
 
-    response = await post_delivery(
-        vendor_api.client,
-        NEW_SECRET,
-        delivery("completed", arranged.application_id, interview_id="iv_2"),
+    response = await post_delivery(vendor_api.client, NEW_SECRET, other, webhook_id="msg_iv2")
+    kept_before = await db.fetchval("SELECT count(*) FROM pipeline.unmatched_deliveries")
+    await process_deliveries(vendor_api)
+
+    assert response.status_code == 202, response.text
+    assert kept_before == 0  # the vendor's answer does not wait for the state work
+    row = await _interview(db, arranged.application_id)
+    assert (row["status"], row["external_id"], row["version"]) == ("invited", "iv_1", 1)
+    kept = await db.fetchrow("SELECT * FROM pipeline.unmatched_deliveries")
+    assert (kept["reason"], kept["webhook_id"]) == ("interview_mismatch", "msg_iv2")
+    assert json.loads(kept["payload"]) == other
+    assert [e["event_type"] for e in await outbox(db)] == ["pipeline.ai_interview_invited.v1"]
+    assert (await _delivery_timer(db, "msg_iv2"))["state"] == "done"
+
+
+async def test_replaying_a_mismatch_while_the_other_interview_stays_changes_nothing(
+    vendor_api: Running, db: asyncpg.Connection
+) -> None:
+    arranged = await arrange_application(db)
+    await post_and_process(vendor_api, NEW_SECRET, delivery("invited", arranged.application_id))
+    await post_and_process(
+        vendor_api, NEW_SECRET, delivery("completed", arranged.application_id, interview_id="iv_2")
+    )
+    kept_id = await db.fetchval("SELECT id FROM pipeline.unmatched_deliveries")
+
+    response = await vendor_api.client.post(
+        f"/v1/ai-interviews/unmatched/{kept_id}/replay", headers=auth("admin", "admin-1")
     )
 
-    assert_problem(response, 409, "interview-mismatch")
+    assert_problem(response, 409, "still-unmatched")
     assert (await _interview(db, arranged.application_id))["status"] == "invited"
-    kept = await db.fetchrow("SELECT reason FROM pipeline.unmatched_deliveries")
-    assert kept["reason"] == "interview_mismatch"
+    assert await db.fetchval("SELECT resolved_at FROM pipeline.unmatched_deliveries") is None
+    assert await db.fetchval("SELECT count(*) FROM pipeline.webhook_receipts") == 2
+
+
+async def test_a_mismatch_is_applied_by_its_replay_once_the_interview_is_the_one_it_names(
+    vendor_api: Running, db: asyncpg.Connection
+) -> None:
+    arranged = await arrange_application(db)
+    await post_and_process(vendor_api, NEW_SECRET, delivery("invited", arranged.application_id))
+    await post_and_process(
+        vendor_api, NEW_SECRET, delivery("completed", arranged.application_id, interview_id="iv_2")
+    )
+    kept_id = await db.fetchval("SELECT id FROM pipeline.unmatched_deliveries")
+    # Reconciled by hand: the vendor's first interview id was a mistake.
+    await db.execute("UPDATE pipeline.ai_interviews SET external_id = 'iv_2'")
+
+    replayed = await vendor_api.client.post(
+        f"/v1/ai-interviews/unmatched/{kept_id}/replay", headers=auth("admin", "admin-1")
+    )
+
+    assert replayed.status_code == 200, replayed.text
+    assert replayed.json()["resolution"] == "replayed"
+    assert (await _interview(db, arranged.application_id))["status"] == "completed"
+    assert [e["event_type"] for e in await outbox(db)] == [
+        "pipeline.ai_interview_invited.v1",
+        "pipeline.ai_interview_completed.v1",
+    ]
+
+
+async def test_an_application_gone_before_processing_is_kept_as_if_it_had_been_unknown(
+    vendor_api: Running, db: asyncpg.Connection
+) -> None:
+    arranged = await arrange_application(db)
+    body = delivery("invited", arranged.application_id)
+    response = await post_delivery(vendor_api.client, NEW_SECRET, body, webhook_id="msg_gone")
+    await db.execute("DELETE FROM pipeline.applications WHERE id = $1", arranged.application_id)
+
+    await process_deliveries(vendor_api)
+
+    assert response.status_code == 202, response.text
+    assert await _stored(db) == {**NOTHING, "timers": 1, "unmatched_deliveries": 1}
+    kept = await db.fetchrow("SELECT reason, webhook_id FROM pipeline.unmatched_deliveries")
+    assert (kept["reason"], kept["webhook_id"]) == ("unknown_application", "msg_gone")
+    assert (await _delivery_timer(db, "msg_gone"))["state"] == "done"
 
 
 async def test_admins_list_open_unmatched_deliveries_newest_first(
@@ -462,7 +643,7 @@ async def test_a_kept_delivery_is_replayed_once_its_application_exists(
     twice = await vendor_api.client.post(
         f"/v1/ai-interviews/unmatched/{kept_id}/replay", headers=admin
     )
-    vendor_retry = await post_delivery(vendor_api.client, NEW_SECRET, body, webhook_id="msg_early")
+    vendor_retry = await post_and_process(vendor_api, NEW_SECRET, body, webhook_id="msg_early")
 
     assert replayed.status_code == 200, replayed.text
     assert replayed.json()["resolution"] == "replayed"
@@ -490,7 +671,7 @@ async def test_replaying_after_the_vendors_own_retry_got_through_only_resolves_i
     kept_id = await db.fetchval("SELECT id FROM pipeline.unmatched_deliveries")
     await db.execute("DELETE FROM pipeline.applications WHERE id = $1", arranged.application_id)
     await _create_application_row(db, unknown, arranged)
-    retry = await post_delivery(vendor_api.client, NEW_SECRET, body, webhook_id="msg_x")
+    retry = await post_and_process(vendor_api, NEW_SECRET, body, webhook_id="msg_x")
     assert retry.status_code == 202
 
     replayed = await vendor_api.client.post(
@@ -570,13 +751,11 @@ async def test_deliveries_out_of_order_end_in_the_furthest_state_with_one_event_
     statuses = []
     for kind in order:
         when = at.get(kind, T0 + timedelta(days=3))
-        response = await post_delivery(
-            vendor_api.client,
-            NEW_SECRET,
-            delivery(kind, arranged.application_id, occurred_at=when),
+        response = await post_and_process(
+            vendor_api, NEW_SECRET, delivery(kind, arranged.application_id, occurred_at=when)
         )
         assert response.status_code == 202, response.text
-        statuses.append(response.json()["status"])
+        statuses.append((await _interview(db, arranged.application_id))["status"])
 
     assert statuses == [
         "completed",
@@ -603,13 +782,11 @@ async def test_a_stale_completed_does_not_overwrite_the_reports_score(
     vendor_api: Running, db: asyncpg.Connection
 ) -> None:
     arranged = await arrange_application(db)
-    await post_delivery(
-        vendor_api.client,
-        NEW_SECRET,
-        delivery("report_ready", arranged.application_id, score=91.25),
+    await post_and_process(
+        vendor_api, NEW_SECRET, delivery("report_ready", arranged.application_id, score=91.25)
     )
-    await post_delivery(
-        vendor_api.client, NEW_SECRET, delivery("completed", arranged.application_id, score=60)
+    await post_and_process(
+        vendor_api, NEW_SECRET, delivery("completed", arranged.application_id, score=60)
     )
 
     row = await _interview(db, arranged.application_id)
@@ -624,11 +801,9 @@ async def test_expiry_after_a_completed_interview_leaves_it_completed(
     vendor_api: Running, db: asyncpg.Connection
 ) -> None:
     arranged = await arrange_application(db)
-    await post_delivery(
-        vendor_api.client, NEW_SECRET, delivery("completed", arranged.application_id)
-    )
-    await post_delivery(
-        vendor_api.client,
+    await post_and_process(vendor_api, NEW_SECRET, delivery("completed", arranged.application_id))
+    await post_and_process(
+        vendor_api,
         NEW_SECRET,
         delivery("expired", arranged.application_id, occurred_at=T0 + timedelta(days=2)),
     )
@@ -644,8 +819,8 @@ async def test_staff_read_an_applications_ai_interviews(
     vendor_api: Running, db: asyncpg.Connection
 ) -> None:
     arranged = await arrange_application(db)
-    await post_delivery(
-        vendor_api.client, NEW_SECRET, delivery("report_ready", arranged.application_id)
+    await post_and_process(
+        vendor_api, NEW_SECRET, delivery("report_ready", arranged.application_id)
     )
     path = f"/v1/applications/{arranged.application_id}/ai-interviews"
 

@@ -8,9 +8,10 @@ from fastapi import FastAPI
 
 # Imported for what they register: every table in the metadata, event and timer handlers.
 import pipeline.ai_interviews.consumers
+import pipeline.ai_interviews.timers
 import pipeline.messages.timers
 import pipeline.models
-import pipeline.results.timers  # noqa: F401  (the binding "pipeline" is shared by all four)
+import pipeline.results.timers  # noqa: F401  (the binding "pipeline" is shared by all of them)
 from pipeline.ai_interviews.router import router as ai_interviews_router
 from pipeline.analytics.router import router as analytics_router
 from pipeline.applications.router import router as applications_router

@@ -16,7 +16,7 @@ from pipeline.ai_interviews.schemas import (
 )
 from pipeline.applications.dependencies import VisibleApplication
 from shared.http.app import json_response
-from shared.http.dependencies import Unit
+from shared.http.dependencies import RuntimeDep, Unit
 from shared.http.errors import render
 from shared.http.pagination import Page, PageQuery
 from shared.problems import Problem, error_responses
@@ -37,7 +37,7 @@ DeliveryId = Annotated[int, Path(ge=1, description="The unmatched delivery's id.
             "description": "A delivery with this `webhook-id` was already received; nothing "
             "was done again.",
         },
-        **error_responses(401, 404, 409, 413, 422),
+        **error_responses(401, 404, 413, 422),
     },
     openapi_extra={"security": []},
 )
@@ -45,26 +45,25 @@ async def receive_delivery(
     request: Request,
     verified: VerifiedDelivery,
     body: Annotated[AiInterviewDelivery, Body(openapi_examples=DELIVERY_EXAMPLES)],
-    unit: Unit,
+    runtime: RuntimeDep,
 ) -> Response:
     """Signed per Standard Webhooks with the vendor's secret: `webhook-id`, `webhook-timestamp`
     (within 5 minutes) and `webhook-signature` headers. The body is our contract (see the
-    examples). 202: recorded, with the interview's state after it; 200: a replay of a
-    `webhook-id` already received, with no second effect. 404 `unknown-application`: no
-    application has `application_id` (the delivery is kept for reconciliation; a retry may
-    succeed once it exists). 409 `interview-mismatch`: the application already has another
-    `interview_id` at this vendor (kept too)."""
-    ingested = await service.ingest(
-        unit=unit,
+    examples). 202: accepted; the interview's state and its events follow within moments,
+    after the answer. 200: a replay of a `webhook-id` already received, with no second effect.
+    404 `unknown-application`: no application has `application_id` (the delivery is kept for
+    reconciliation; a retry may succeed once it exists). A delivery naming another interview
+    than the one the application already has at this vendor is accepted (202) and then kept
+    for an admin to reconcile; it changes nothing."""
+    accepted = await service.accept(
+        engine=runtime.db.engine,
+        now=runtime.clock.now(),
         vendor=verified.vendor,
         webhook_id=verified.webhook_id,
         delivery=body,
         payload=verified.payload,
     )
-    if ingested.outcome == "duplicate":
-        return json_response(DeliveryAccepted(webhook_id=verified.webhook_id, duplicate=True))
-    if ingested.outcome == "unknown_application":
-        # Returned, not raised, so the kept delivery commits with the request.
+    if accepted == "unknown_application":
         return render(
             request,
             Problem(
@@ -77,28 +76,10 @@ async def receive_delivery(
                 application_id=str(body.application_id),
             ),
         )
-    if ingested.outcome == "interview_mismatch":
-        return render(
-            request,
-            Problem(
-                409,
-                "Interview mismatch",
-                f"Application {body.application_id} already has another interview at this "
-                "vendor; the delivery is kept for reconciliation.",
-                slug="interview-mismatch",
-                webhook_id=verified.webhook_id,
-                application_id=str(body.application_id),
-            ),
-        )
-    assert ingested.interview is not None
+    duplicate = accepted == "duplicate"
     return json_response(
-        DeliveryAccepted(
-            webhook_id=verified.webhook_id,
-            duplicate=False,
-            interview_id=ingested.interview.id,
-            status=ingested.interview.status,
-        ),
-        status_code=202,
+        DeliveryAccepted(webhook_id=verified.webhook_id, duplicate=duplicate),
+        status_code=200 if duplicate else 202,
     )
 
 

@@ -159,22 +159,14 @@ DELIVERY_EXAMPLES: dict[str, dict[str, Any]] = {
 
 
 class DeliveryAccepted(ResponseModel):
+    """The answer to an accepted delivery; its effect on the interview follows after commit."""
+
     webhook_id: str = Field(
         description="The delivery's `webhook-id`.", examples=["msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"]
     )
     duplicate: bool = Field(
         description="True if this `webhook-id` was received before: nothing was done again.",
         examples=[False],
-    )
-    interview_id: uuid.UUID | None = Field(
-        default=None,
-        description="Our id of the application's AI interview (null for a duplicate).",
-        examples=["0193a8f3-1111-7c3a-9b1d-2f4e6a8c0b1d"],
-    )
-    status: Status | None = Field(
-        default=None,
-        description="The interview's status after this delivery (null for a duplicate).",
-        examples=["completed"],
     )
 
 

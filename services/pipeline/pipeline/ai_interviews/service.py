@@ -1,16 +1,19 @@
-"""AI interviews: a vendor's verified deliveries folded into the interview's state (whatever
-their order), its events, and the deliveries that named no application we know."""
+"""AI interviews: a vendor's verified deliveries accepted in one statement, then folded into the
+interview's state (whatever their order) after commit by a durable timer, with its events; and
+the deliveries that named no application or another interview, kept for reconciliation."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, cast
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from pipeline.ai_interviews import status as lifecycle
 from pipeline.ai_interviews.models import AiInterview, UnmatchedDelivery
@@ -31,8 +34,14 @@ from shared.http.pagination import PageParams, paginate
 from shared.problems import Problem, conflict
 from shared.unit import UnitOfWork
 
+# The durable timer that applies an accepted delivery after commit; its key is
+# ``<vendor>:<webhook-id>``, its payload ``{vendor, webhook_id, delivery}``.
+DELIVERY_TIMER = "ai_interview.delivery"
+
 _TWO_PLACES = Decimal("0.01")
+_APPLICATIONS = cast(sa.Table, Application.__table__)
 _RECEIPTS = cast(sa.Table, infra.webhook_receipts)
+_TIMERS = infra.timers
 _UNMATCHED = cast(sa.Table, UnmatchedDelivery.__table__)
 
 # The timestamp column of each status.
@@ -43,15 +52,121 @@ _application_refs = sa.select(Application.job_id, Application.candidate_id).wher
 )
 
 
-@dataclass(frozen=True)
-class Ingested:
-    """What became of one delivery."""
+def _accept_statement() -> sa.Select[tuple[bool, bool, int]]:
+    """One statement, one round trip: if the application exists, record the receipt (a conflict
+    on vendor + ``webhook-id`` is a replay) and, only for a new receipt, the timer that applies
+    the delivery; if it does not, keep the delivery in ``unmatched_deliveries`` (once)."""
+    vendor = sa.bindparam("vendor", type_=sa.Text)
+    webhook_id = sa.bindparam("webhook_id", type_=sa.Text)
+    payload = sa.bindparam("payload", type_=JSONB)
+    now = sa.bindparam("now", type_=sa.DateTime(timezone=True))
+    application = (
+        sa.select(_APPLICATIONS.c.id)
+        .where(_APPLICATIONS.c.id == sa.bindparam("application_id", type_=sa.Uuid))
+        .cte("application")
+    )
+    known = sa.exists(sa.select(application.c.id))
+    receipt = (
+        pg_insert(_RECEIPTS)
+        .from_select(
+            ["source", "webhook_id", "payload", "received_at"],
+            sa.select(vendor, webhook_id, payload, now).where(known),
+        )
+        .on_conflict_do_nothing(index_elements=["source", "webhook_id"])
+        .returning(_RECEIPTS.c.source, _RECEIPTS.c.webhook_id, _RECEIPTS.c.payload)
+        .cte("receipt")
+    )
+    timer = (
+        pg_insert(_TIMERS)
+        .from_select(
+            ["kind", "key", "due_at", "payload"],
+            sa.select(
+                sa.literal(DELIVERY_TIMER, sa.Text),
+                receipt.c.source + ":" + receipt.c.webhook_id,
+                now,
+                sa.func.jsonb_build_object(
+                    "vendor",
+                    receipt.c.source,
+                    "webhook_id",
+                    receipt.c.webhook_id,
+                    "delivery",
+                    receipt.c.payload,
+                ),
+            ),
+        )
+        .on_conflict_do_nothing(index_elements=["kind", "key"])
+        .returning(_TIMERS.c.id)
+        .cte("timer")
+    )
+    unmatched = (
+        pg_insert(_UNMATCHED)
+        .from_select(
+            ["vendor", "webhook_id", "payload", "reason", "received_at"],
+            sa.select(
+                vendor, webhook_id, payload, sa.literal("unknown_application", sa.Text), now
+            ).where(~known),
+        )
+        .on_conflict_do_nothing(index_elements=["vendor", "webhook_id"])
+        .returning(_UNMATCHED.c.id)
+        .cte("unmatched")
+    )
+    # Every data-modifying CTE must be named by the outer query, or SQLAlchemy leaves it out.
+    return sa.select(
+        known.label("known"),
+        sa.exists(sa.select(receipt.c.webhook_id)).label("recorded"),
+        (
+            sa.select(sa.func.count()).select_from(timer).scalar_subquery()
+            + sa.select(sa.func.count()).select_from(unmatched).scalar_subquery()
+        ).label("written"),
+    )
 
-    outcome: Literal["applied", "duplicate", "unknown_application", "interview_mismatch"]
+
+# Built once: the request path only binds parameters (its compiled form is cached too).
+_ACCEPT = _accept_statement()
+
+Accepted = Literal["accepted", "duplicate", "unknown_application"]
+
+
+async def accept(
+    *,
+    engine: AsyncEngine,
+    now: datetime,
+    vendor: str,
+    webhook_id: str,
+    delivery: AiInterviewDelivery,
+    payload: dict[str, Any],
+) -> Accepted:
+    """Accept a verified delivery in one statement, in autocommit (a single statement is its
+    own transaction): no ORM, no BEGIN/COMMIT round trips. The state work happens after commit,
+    in the ``ai_interview.delivery`` timer (``apply_delivery``)."""
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        row = (
+            await autocommit.execute(
+                _ACCEPT,
+                {
+                    "application_id": delivery.application_id,
+                    "vendor": vendor,
+                    "webhook_id": webhook_id,
+                    "payload": payload,
+                    "now": now,
+                },
+            )
+        ).one()
+    if not row.known:
+        return "unknown_application"
+    return "accepted" if row.recorded else "duplicate"
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What became of one delivery once applied."""
+
+    outcome: Literal["applied", "unknown_application", "interview_mismatch"]
     interview: AiInterview | None = None
 
 
-async def ingest(
+async def apply_delivery(
     *,
     unit: UnitOfWork,
     vendor: str,
@@ -59,33 +174,37 @@ async def ingest(
     delivery: AiInterviewDelivery,
     payload: dict[str, Any],
     keep_unmatched: bool = True,
-) -> Ingested:
-    """Record the delivery (once per ``webhook-id``) and the interview's new state, and emit the
-    event of a status reached for the first time, all in the unit's transaction.
+) -> Applied:
+    """Fold an accepted delivery into the interview's state and emit the event of a status
+    reached for the first time, in the unit's transaction (the timer's, or an admin's replay).
 
-    A delivery naming an application we do not know, or another interview than the one the
-    application has at this vendor, records no receipt (so the vendor's retry may still get
-    through) and, with ``keep_unmatched``, is kept for reconciliation.
+    Applying the same delivery twice changes nothing the second time (each status keeps its
+    earliest time, the outcome its furthest and latest source), so a retried timer has no
+    double effect. A delivery for another interview than the one the application has at this
+    vendor is kept (with ``keep_unmatched``) as an ``interview_mismatch``.
     """
     refs = (
         await unit.session.execute(_application_refs, {"application_id": delivery.application_id})
     ).first()
     if refs is None:
+        # Accepted while the application existed, gone since: as if it had been unknown when it
+        # came (no receipt, kept), so a replay or the vendor's retry can still get through.
         if keep_unmatched:
+            await unit.session.execute(
+                sa.delete(_RECEIPTS).where(
+                    _RECEIPTS.c.source == vendor, _RECEIPTS.c.webhook_id == webhook_id
+                )
+            )
             await _keep_unmatched(unit, vendor, webhook_id, payload, "unknown_application")
-        return Ingested("unknown_application")
+        return Applied("unknown_application")
     interview = await _locked_interview(unit.session, delivery.application_id, vendor)
-    if interview is not None and interview.external_id != delivery.interview_id:
-        if keep_unmatched:
-            await _keep_unmatched(unit, vendor, webhook_id, payload, "interview_mismatch")
-        return Ingested("interview_mismatch", interview)
-    if not await record_receipt(
-        unit.session, _RECEIPTS, sender=vendor, webhook_id=webhook_id, payload=payload
-    ):
-        return Ingested("duplicate")
-    now = unit.clock.now()
     if interview is None:
         interview = await _create_interview(unit, vendor, delivery)
+    if interview.external_id != delivery.interview_id:
+        if keep_unmatched:
+            await _keep_unmatched(unit, vendor, webhook_id, payload, "interview_mismatch")
+        return Applied("interview_mismatch", interview)
+    now = unit.clock.now()
     applied = lifecycle.apply(_state_of(interview), _delivery_of(delivery))
     if applied.changed:
         _store(interview, applied.state)
@@ -104,7 +223,7 @@ async def ingest(
             subject=str(interview.id),
             sequence=interview.version,
         )
-    return Ingested("applied", interview)
+    return Applied("applied", interview)
 
 
 async def _locked_interview(
@@ -139,13 +258,8 @@ async def _create_interview(
         .on_conflict_do_nothing(index_elements=["application_id", "vendor"])
     )
     interview = await _locked_interview(unit.session, delivery.application_id, vendor)
-    assert interview is not None  # inserted above, or by the delivery we raced
-    if interview.external_id != delivery.interview_id:
-        # The racing delivery named another interview: refuse this one like any mismatch.
-        raise conflict(
-            "The application already has another interview at this vendor.",
-            slug="interview-mismatch",
-        )
+    assert interview is not None  # inserted above, or by the delivery we raced (whose
+    # interview_id the caller compares, like any other mismatch)
     return interview
 
 
@@ -315,11 +429,35 @@ async def dismiss(*, unit: UnitOfWork, delivery_id: int, actor_id: str) -> Unmat
 
 
 async def replay(*, unit: UnitOfWork, delivery_id: int, actor_id: str) -> UnmatchedDelivery:
-    """Apply a kept delivery now that its application exists, exactly as if it had just come;
-    if the vendor's own retry got through meanwhile, only close it."""
+    """Apply a kept delivery now (in this transaction), exactly as if it had just come; if the
+    vendor's own retry got through meanwhile, only close it.
+
+    One kept as ``unknown_application`` has no receipt yet: it is recorded now, and a receipt
+    already there means the vendor's retry was accepted (and is, or will be, applied by its
+    timer). One kept as ``interview_mismatch`` was accepted (it has its receipt) and is applied
+    as it is, once the application's interview at the vendor is the one it names.
+    """
     delivery = await _locked_open_delivery(unit.session, delivery_id)
     parsed = AiInterviewDelivery.model_validate(delivery.payload)
-    ingested = await ingest(
+    if delivery.reason == "unknown_application":
+        known = await unit.session.scalar(
+            sa.select(_APPLICATIONS.c.id).where(_APPLICATIONS.c.id == parsed.application_id)
+        )
+        if known is None:
+            raise conflict(
+                f"There is still no application with id {parsed.application_id}.",
+                slug="still-unmatched",
+            )
+        if not await record_receipt(
+            unit.session,
+            _RECEIPTS,
+            sender=delivery.vendor,
+            webhook_id=delivery.webhook_id,
+            payload=delivery.payload,
+        ):
+            _resolve(delivery, unit, "already_delivered", actor_id)
+            return delivery
+    applied = await apply_delivery(
         unit=unit,
         vendor=delivery.vendor,
         webhook_id=delivery.webhook_id,
@@ -327,22 +465,18 @@ async def replay(*, unit: UnitOfWork, delivery_id: int, actor_id: str) -> Unmatc
         payload=delivery.payload,
         keep_unmatched=False,
     )
-    if ingested.outcome == "unknown_application":
+    if applied.outcome == "unknown_application":
         raise conflict(
             f"There is still no application with id {parsed.application_id}.",
             slug="still-unmatched",
         )
-    if ingested.outcome == "interview_mismatch":
+    if applied.outcome == "interview_mismatch":
+        # Raised, so the receipt recorded above is rolled back with the rest.
         raise conflict(
             "The application still has another interview at this vendor.",
             slug="still-unmatched",
         )
-    _resolve(
-        delivery,
-        unit,
-        "already_delivered" if ingested.outcome == "duplicate" else "replayed",
-        actor_id,
-    )
+    _resolve(delivery, unit, "replayed", actor_id)
     return delivery
 
 

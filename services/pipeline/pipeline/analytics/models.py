@@ -11,14 +11,16 @@ import sqlalchemy as sa
 from pipeline.applications.models import Application, StageChange
 from pipeline.results.models import Result
 
-# An application's history in order, with what the funnel and the stays need, so both read it
-# with an index-only scan already sorted for their window and grouping.
+# An application's history in order, with what the funnel (stages entered, in order) and the
+# stays (stage, start, end) read, so a scope's history is read index-only, already grouped by
+# application for the funnel. The stays' percentiles need no order from it: percentile_cont
+# sorts its own input (see service.py).
 STAGE_CHANGES_BY_APPLICATION_TIME = sa.Index(
     "ix_stage_changes_application_id_occurred_at_id",
     StageChange.application_id,
     StageChange.occurred_at,
     StageChange.id,
-    postgresql_include=["from_stage", "to_stage", "status"],
+    postgresql_include=["from_stage", "to_stage", "from_stage_entered_at"],
 )
 # A job's applications by creation (period filters, the export's keyset order).
 APPLICATIONS_BY_JOB_CREATION = sa.Index(

@@ -1,5 +1,6 @@
-"""Analytics computed in PostgreSQL: each answer is one SQL statement of aggregates and window
-functions over the applications in scope; Python only shapes the few result rows."""
+"""Analytics computed in PostgreSQL: each answer is one SQL statement of aggregates over the
+applications in scope; Python only shapes the few result rows. A stay is read from the one
+``stage_changes`` row that ended it (``from_stage_entered_at`` .. ``occurred_at``)."""
 
 from __future__ import annotations
 
@@ -63,14 +64,6 @@ class Scope:
             params["period_to"] = self.period_to
         return params
 
-    def stay_group(self) -> tuple[str, str]:
-        """(join, expression) giving the row a stay ``s`` counts in: its stage key, or its
-        stage's kind looked up by a hash join on the job (cheaper than joining every stay to
-        ``stage_groups`` on two columns)."""
-        if self.group_by == "stage":
-            return "", "s.stage_key"
-        return "JOIN job_kinds k ON k.job_id = s.job_id", "k.kinds ->> s.stage_key"
-
     def ctes(self) -> str:
         """``scope_jobs``, ``job_stages``, ``stage_groups`` (the row each stage counts in),
         ``labels`` (those rows, in display order) and ``apps`` (applications in scope). Only
@@ -110,9 +103,6 @@ stage_groups AS MATERIALIZED (
     SELECT job_id, stage_key, position, sla_days, {group} AS grp FROM job_stages
 ),
 labels AS ({labels}),
-job_kinds AS MATERIALIZED (
-    SELECT job_id, jsonb_object_agg(stage_key, kind) AS kinds FROM job_stages GROUP BY job_id
-),
 apps AS NOT MATERIALIZED (
     SELECT a.id, a.job_id, a.stage_key, a.status, a.stage_entered_at, a.created_at
     FROM applications a WHERE {" AND ".join(app_conditions)}
@@ -151,9 +141,12 @@ def _label(row: sa.Row[Any]) -> dict[str, Any]:
     }
 
 
-# Each application's set of entered stages is folded into a "profile" (job, stages entered,
-# current stage, status); applications sharing one are counted together, so the per-stage work
-# is over a few hundred profiles rather than every application.
+# Each application's entered stages are folded into a "profile" (job, stages entered, current
+# stage, status); applications sharing one are counted together, so the per-stage work is over
+# a few hundred profiles rather than every application. The stages entered are collected in
+# the order the history index gives (each application's changes in time order) without
+# DISTINCT, which would sort every application's changes: a profile is then a path rather than
+# a set, which gives a few more profiles but the same counts (``= ANY`` ignores repeats).
 _FUNNEL = """
 profiles AS (
     SELECT row_number() OVER () AS profile, p.*
@@ -162,7 +155,7 @@ profiles AS (
                count(*) AS n
         FROM apps a
         LEFT JOIN (
-            SELECT sc.application_id, array_agg(DISTINCT sc.to_stage) AS keys
+            SELECT sc.application_id, array_agg(sc.to_stage) AS keys
             FROM stage_changes sc
             WHERE sc.application_id IN (SELECT id FROM apps)
             GROUP BY sc.application_id
@@ -224,28 +217,39 @@ async def funnel(*, session: AsyncSession, scope: Scope, now: datetime) -> Funne
     )
 
 
-# A stay ends with every stage change: the change leaves ``from_stage``, entered at the
-# previous change (or at the application's creation). A change after a rejection (a reopen)
-# ends no stay: the application was not active in the stage meanwhile.
+# A stay is one row: the stage change that ended it, which records when it began
+# (``from_stage_entered_at``, written by ``apply_transition``). Changes that end no stay (a
+# reopen after a rejection: the application was not active meanwhile) have none.
 _STAYS = """
 stays AS (
-    SELECT a.job_id, sc.from_stage AS stage_key,
-           coalesce(lag(sc.occurred_at) OVER w, a.created_at) AS entered_at,
-           sc.occurred_at AS left_at,
-           coalesce(lag(sc.status) OVER w, 'active') AS status_before
+    SELECT a.job_id, sc.from_stage AS stage_key, sc.from_stage_entered_at AS entered_at,
+           sc.occurred_at AS left_at
     FROM stage_changes sc JOIN apps a ON a.id = sc.application_id
-    WINDOW w AS (PARTITION BY sc.application_id ORDER BY sc.occurred_at, sc.id)
+    WHERE sc.from_stage_entered_at IS NOT NULL
 )"""
 
+# The stays' durations are first collected per job and stage by a hash aggregate (the stage's
+# row is then looked up once per job and stage, not once per stay), then each row's are pooled
+# for ``percentile_cont``, which sorts them: one sort per row, none over all the stays.
 _TIME_IN_STAGE = """
+per_stage AS MATERIALIZED (
+    SELECT a.job_id, sc.from_stage AS stage_key,
+           array_agg(date_part('epoch', sc.occurred_at - sc.from_stage_entered_at)) AS seconds
+    FROM stage_changes sc JOIN apps a ON a.id = sc.application_id
+    WHERE sc.from_stage_entered_at IS NOT NULL
+    GROUP BY 1, 2
+),
 completed AS (
-    SELECT {group} AS grp, count(*) AS n,
-           percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (
-               ORDER BY date_part('epoch', s.left_at - s.entered_at)
-           ) AS percentiles
-    FROM stays s {join}
-    WHERE s.status_before = 'active'
-    GROUP BY 1
+    SELECT l.grp, c.n, c.percentiles
+    FROM labels l
+    CROSS JOIN LATERAL (
+        SELECT count(*) AS n,
+               percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY d.seconds) AS percentiles
+        FROM per_stage p
+        JOIN stage_groups g ON g.job_id = p.job_id AND g.stage_key = p.stage_key
+        CROSS JOIN LATERAL unnest(p.seconds) AS d(seconds)
+        WHERE g.grp = l.grp
+    ) c
 ),
 open AS (
     SELECT g.grp, count(*) AS n
@@ -265,9 +269,7 @@ ORDER BY l.ord, l.grp
 
 
 async def time_in_stage(*, session: AsyncSession, scope: Scope, now: datetime) -> TimeInStages:
-    join, group = scope.stay_group()
-    body = _TIME_IN_STAGE.format(join=join, group=group)
-    rows = await _run(session, f"WITH {scope.ctes()},{_STAYS},{body}", scope.params())
+    rows = await _run(session, f"WITH {scope.ctes()},{_TIME_IN_STAGE}", scope.params())
     applications = int(rows[0].applications) if rows else await _applications(session, scope)
     return TimeInStages(
         scope=_scope_out(scope, applications, now),
@@ -310,7 +312,7 @@ cal AS MATERIALIZED (
 all_stays AS (
     SELECT job_id, stage_key, entered_at, (left_at AT TIME ZONE :tz)::date AS end_day,
            false AS open
-    FROM stays WHERE status_before = 'active'
+    FROM stays
     UNION ALL
     SELECT job_id, stage_key, stage_entered_at, CAST(:today AS date), true
     FROM apps WHERE status = 'active'

@@ -58,3 +58,7 @@ class StageChange(Base):
     actor_id: Mapped[str | None] = mapped_column(sa.Text)
     version: Mapped[int] = mapped_column(sa.Integer)
     occurred_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    # The start of the stay this change ends: when the application entered ``from_stage``, or
+    # was reopened in it (``applications.stage_entered_at`` just before the change). NULL when
+    # the change ends no stay: a reopen, made while the application was not active.
+    from_stage_entered_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

@@ -113,6 +113,9 @@ async def apply_transition(
     except TransitionRefused as refused:
         raise transition_refused(refused) from refused
     now = unit.clock.now()
+    # The stay this change ends began when the application entered (or was reopened in) its
+    # stage; a change made while it was not active (a reopen) ends no stay.
+    stay_began_at = application.stage_entered_at if application.status == "active" else None
     application.stage_key = outcome.to_stage.key
     application.status = outcome.status
     application.rejection_reason = outcome.rejection_reason
@@ -141,6 +144,7 @@ async def apply_transition(
             actor_id=actor.id,
             version=application.version,
             occurred_at=now,
+            from_stage_entered_at=stay_began_at,
         )
     )
     target = job.stage(outcome.to_stage.key) or {}

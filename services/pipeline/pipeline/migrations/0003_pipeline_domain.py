@@ -602,6 +602,7 @@ def _upgrade_analytics() -> None:
         unique=False,
         schema="pipeline",
     )
+    _add_stay_starts()
     # Indexes the analytics queries and the CSV export read through (pipeline.analytics.models).
     op.create_index(
         "ix_stage_changes_application_id_occurred_at_id",
@@ -609,7 +610,7 @@ def _upgrade_analytics() -> None:
         ["application_id", "occurred_at", "id"],
         unique=False,
         schema="pipeline",
-        postgresql_include=["from_stage", "to_stage", "status"],
+        postgresql_include=["from_stage", "to_stage", "from_stage_entered_at"],
     )
     op.create_index(
         "ix_applications_job_id_created_at_id",
@@ -633,6 +634,39 @@ def _upgrade_analytics() -> None:
         schema="pipeline",
         postgresql_where=sa.text("released_at IS NOT NULL"),
     )
+
+
+def _add_stay_starts() -> None:
+    """``stage_changes.from_stage_entered_at``: when the stay each change ends began, so the
+    analytics read a stay from one row. Existing history gets, once, what the analytics computed
+    at read time until now, with a window over each application's changes: the previous change
+    (or the application's creation) began the stay. A change made while the application was not
+    active (a reopen after a rejection) ends no stay and stays NULL; the previous change's
+    transition is checked as well as its status, because changes written before ``status``
+    existed all got ``active``."""
+    op.add_column(
+        "stage_changes",
+        sa.Column("from_stage_entered_at", sa.DateTime(timezone=True), nullable=True),
+        schema="pipeline",
+    )
+    op.execute(BACKFILL_STAY_STARTS)
+
+
+BACKFILL_STAY_STARTS = """
+UPDATE pipeline.stage_changes AS sc
+SET from_stage_entered_at = stays.entered_at
+FROM (
+    SELECT c.id,
+           coalesce(lag(c.occurred_at) OVER w, a.created_at) AS entered_at,
+           coalesce(lag(c.status) OVER w, 'active') = 'active'
+               AND coalesce(lag(c.transition) OVER w, '') NOT IN ('reject', 'withdraw', 'hire')
+               AS active_before
+    FROM pipeline.stage_changes AS c
+    JOIN pipeline.applications AS a ON a.id = c.application_id
+    WINDOW w AS (PARTITION BY c.application_id ORDER BY c.occurred_at, c.id)
+) AS stays
+WHERE stays.id = sc.id AND stays.active_before
+"""
 
 
 def _downgrade_intake() -> None:
@@ -746,5 +780,6 @@ def _downgrade_analytics() -> None:
         table_name="stage_changes",
         schema="pipeline",
     )
+    op.drop_column("stage_changes", "from_stage_entered_at", schema="pipeline")
     op.drop_index(op.f("ix_no_shows_application_id"), table_name="no_shows", schema="pipeline")
     op.drop_table("no_shows", schema="pipeline")
