@@ -14,11 +14,24 @@ from shared.events.pipeline import (
     ApprovalEscalatedV1,
     ApprovalRequestedV1,
     HumanReviewRequestedV1,
+    JobChangedV1,
     MessagePostedV1,
     MessageUnansweredV1,
     NoShowRecordedV1,
     ResultReleasedV1,
     StageChangedV1,
+)
+from shared.events.scheduler import (
+    CustomWindowRequestedV1,
+    InterviewBookedV1,
+    InterviewCancelledV1,
+    InterviewConfirmedV1,
+    InterviewerDeclinedV1,
+    InterviewProposedV1,
+    InvitationOpenedV1,
+    InvitationSentV1,
+    InviteExpiredV1,
+    ReminderDueV1,
 )
 
 CATALOG: tuple[type[EventData], ...] = (
@@ -37,6 +50,17 @@ CATALOG: tuple[type[EventData], ...] = (
     AiInterviewCompletedV1,
     AiInterviewExpiredV1,
     AiInterviewReportReadyV1,
+    JobChangedV1,
+    InvitationSentV1,
+    InvitationOpenedV1,
+    CustomWindowRequestedV1,
+    InviteExpiredV1,
+    ReminderDueV1,
+    InterviewProposedV1,
+    InterviewBookedV1,
+    InterviewConfirmedV1,
+    InterviewerDeclinedV1,
+    InterviewCancelledV1,
 )
 
 

@@ -217,3 +217,19 @@ class AiInterviewReportReadyV1(_AiInterviewEvent):
 
     score: Decimal | None = None
     dimension_scores: dict[str, Decimal] = Field(default_factory=dict)
+
+
+class JobChangedV1(EventData):
+    event_type = "pipeline.job_changed.v1"
+    producer = "pipeline"
+    summary = (
+        "A job was created or changed: who owns it (other services scope HR access by it), "
+        "its title, type and whether it is open."
+    )
+
+    job_id: UUID
+    title: str
+    job_type: str
+    status: Literal["open", "closed"]
+    owner_ids: list[str]
+    occurred_at: AwareDatetime

@@ -14,4 +14,4 @@ class Base(DeclarativeBase):
     metadata = metadata
 
 
-infra = define_infra_tables(metadata)
+infra = define_infra_tables(metadata, link_tokens=True)

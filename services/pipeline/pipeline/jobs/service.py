@@ -18,6 +18,7 @@ from pipeline.policies.models import ReleasePolicy
 from pipeline.templates import service as templates
 from pipeline.templates.models import StageTemplate, StageTemplateVersion
 from shared.auth.principal import Principal, Role
+from shared.events.pipeline import JobChangedV1
 from shared.http.pagination import PageParams, paginate
 from shared.problems import conflict, version_mismatch
 from shared.unit import UnitOfWork
@@ -117,6 +118,7 @@ async def create(*, unit: UnitOfWork, principal: Principal, job_in: JobCreate) -
     )
     unit.session.add(job)
     await unit.session.flush()
+    await _announce(unit, job)
     return job
 
 
@@ -154,7 +156,24 @@ async def update(
         setattr(job, field, value)
     job.updated_at = unit.clock.now()
     await unit.session.flush()  # bumps the version
+    await _announce(unit, job)
     return job
+
+
+async def _announce(unit: UnitOfWork, job: Job) -> None:
+    """``job_changed``: other services keep who owns the job, to scope HR access by it."""
+    await unit.emit(
+        JobChangedV1(
+            job_id=job.id,
+            title=job.title,
+            job_type=job.job_type,
+            status=job.status,
+            owner_ids=list(job.owner_ids),
+            occurred_at=job.updated_at,
+        ),
+        subject=str(job.id),
+        sequence=job.version,
+    )
 
 
 # Looked up on every request about a job: built once, so each request only binds values.
