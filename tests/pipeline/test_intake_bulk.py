@@ -38,6 +38,14 @@ async def _count(db: asyncpg.Connection, table: str) -> int:
     return value
 
 
+async def _created_events(db: asyncpg.Connection) -> int:
+    value: int = await db.fetchval(
+        "SELECT count(*) FROM pipeline.outbox "
+        "WHERE event_type = 'pipeline.application_created.v1'"
+    )
+    return value
+
+
 async def test_good_rows_are_created_and_bad_rows_explained_in_order(
     pipeline: Running, db: asyncpg.Connection
 ) -> None:
@@ -129,7 +137,7 @@ async def test_retry_without_a_key_answers_exists_and_creates_nothing_twice(
     ]
     assert await _count(db, "applications") == 3
     assert await _count(db, "candidates") == 3
-    assert await _count(db, "outbox") == 3
+    assert await _created_events(db) == 3
 
 
 async def test_retry_with_the_same_key_replays_the_first_answer(
@@ -185,7 +193,7 @@ async def test_the_same_person_twice_in_one_request_is_created_once(
     assert [r["outcome"] for r in results] == ["created", "exists", "exists"]
     assert len({r["application_id"] for r in results}) == 1
     assert await _count(db, "candidates") == 1
-    assert await _count(db, "outbox") == 1
+    assert await _created_events(db) == 1
 
 
 async def test_a_thousand_rows_are_accepted(pipeline: Running, db: asyncpg.Connection) -> None:
@@ -196,7 +204,7 @@ async def test_a_thousand_rows_are_accepted(pipeline: Running, db: asyncpg.Conne
     assert response.status_code == 200
     assert response.json()["created"] == 1000
     assert await _count(db, "applications") == 1000
-    assert await _count(db, "outbox") == 1000
+    assert await _created_events(db) == 1000
 
 
 async def test_more_than_a_thousand_rows_are_refused(
