@@ -59,7 +59,7 @@ class Figure:
     ours: float
     floor: float | None
     target: float
-    comparison: Literal["ratio>=", "ours<"]
+    comparison: Literal["ratio>=", "ours<", "ours>="]
 
     @property
     def ratio(self) -> float | None:
@@ -69,12 +69,16 @@ class Figure:
     def passed(self) -> bool:
         if self.comparison == "ratio>=":
             return self.ratio is not None and self.ratio >= self.target
+        if self.comparison == "ours>=":
+            return self.ours >= self.target
         return self.ours < self.target
 
     @property
     def target_text(self) -> str:
         if self.comparison == "ratio>=":
             return f"ratio >= {self.target:g}"
+        if self.comparison == "ours>=":
+            return f">= {self.target:g} {self.unit}"
         return f"< {self.target:g} {self.unit}"
 
     def as_dict(self) -> dict[str, Any]:

@@ -22,7 +22,18 @@ from typing import Any
 
 import uvloop
 
-from bench import analytics, environment, events, loadgen, portal, report, web, webhooks
+from bench import (
+    analytics,
+    environment,
+    events,
+    expiries,
+    loadgen,
+    portal,
+    report,
+    slots,
+    web,
+    webhooks,
+)
 from bench.environment import BenchRun
 from bench.report import Figure
 
@@ -33,7 +44,7 @@ WEBHOOK_RATIO_TARGET = 0.5
 WEBHOOK_P99_TARGET_MS = 100.0
 PORTAL_P99_TARGET_MS = 20.0
 ANALYTICS_TARGET_MS = 500.0
-PARTS = ("events", "http", "webhooks", "portal", "analytics")
+PARTS = ("events", "http", "webhooks", "portal", "analytics", "expiries", "slots")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -59,6 +70,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--analytics-repeats", type=int, default=7, help="timed requests per analytics route"
     )
+    parser.add_argument("--expiries", type=int, default=100_000, help="invitations falling due")
+    parser.add_argument(
+        "--expiries-batch-size",
+        type=int,
+        help="the scheduler's timer_batch_size (default: its own)",
+    )
+    parser.add_argument("--slots-requests", type=int, default=200, help="timed proposal requests")
+    parser.add_argument("--slots-core-runs", type=int, default=300, help="timed core runs")
     parser.add_argument(
         "--load-generator",
         choices=["auto", "wrk", "python"],
@@ -320,6 +339,32 @@ async def _measure(run: BenchRun, args: argparse.Namespace) -> dict[str, Any]:
             figures += _analytics_figures(numbers)
             details["analytics"] = _analytics_details(numbers)
             disturbances += numbers.disturbances
+    if args.only in (None, "expiries"):
+        expiries_plan = expiries.ExpiriesPlan(
+            invitations=args.expiries, batch_size=args.expiries_batch_size
+        )
+        details["expiries_plan"] = asdict(expiries_plan)
+        try:
+            expired = await expiries.measure(run, expiries_plan)
+        except Exception as exc:
+            errors["expiries"] = f"{type(exc).__name__}: {exc}"
+        else:
+            figures += expiries.figures(expired)
+            details["expiries"] = expiries.details(expired)
+            disturbances += expired.disturbances
+    if args.only in (None, "slots"):
+        slots_plan = slots.SlotsPlan(
+            endpoint_requests=args.slots_requests, core_runs=args.slots_core_runs
+        )
+        details["slots_plan"] = asdict(slots_plan)
+        try:
+            slotted = await slots.measure(run, slots_plan)
+        except Exception as exc:
+            errors["slots"] = f"{type(exc).__name__}: {exc}"
+        else:
+            figures += slots.figures(slotted, slots_plan)
+            details["slots"] = slots.details(slotted)
+            disturbances += slotted.disturbances
     return {"figures": figures, "details": details, "errors": errors, "disturbances": disturbances}
 
 

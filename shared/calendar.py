@@ -24,6 +24,9 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 
 DayKind = Literal["holiday", "workday"]
+# cn: China's State Council calendar underneath the overrides; weekends: only Saturday and
+# Sunday are off, and the overrides alone give holidays and make-up workdays.
+CalendarBase = Literal["cn", "weekends"]
 
 DEFAULT_TZ = "Asia/Shanghai"
 # A day's last second: what "the end of the business day" means.
@@ -44,8 +47,11 @@ def _zone(name: str) -> ZoneInfo:
 class BusinessCalendar:
     """Which days are workdays, and due dates counted in them. Immutable and cheap to query."""
 
-    def __init__(self, overrides: Mapping[date, DayKind] | None = None) -> None:
+    def __init__(
+        self, overrides: Mapping[date, DayKind] | None = None, *, base: CalendarBase = "cn"
+    ) -> None:
         self._overrides: dict[date, DayKind] = dict(overrides or {})
+        self._base: CalendarBase = base
         # Years for which an administrator entered holidays: treated as known.
         self._override_years = frozenset(
             day.year for day, kind in self._overrides.items() if kind == "holiday"
@@ -55,21 +61,40 @@ class BusinessCalendar:
     def overrides(self) -> Mapping[date, DayKind]:
         return dict(self._overrides)
 
+    @property
+    def base(self) -> CalendarBase:
+        return self._base
+
+    def _bundled(self, year: int) -> bool:
+        return self._base == "cn" and year in BUNDLED_YEARS
+
     def knows(self, year: int) -> bool:
         """Whether the official holidays of ``year`` are known (bundled, or entered as overrides);
         if not, only weekends are days off that year."""
-        return year in BUNDLED_YEARS or year in self._override_years
+        return self._bundled(year) or year in self._override_years
 
     def is_workday(self, day: date) -> bool:
         kind = self._overrides.get(day)
         if kind is not None:
             return kind == "workday"
-        if day.year in BUNDLED_YEARS:
+        if self._bundled(day.year):
             if day in _HOLIDAYS:
                 return False
             if day in _WORKDAYS:
                 return True
         return day.weekday() < 5
+
+    def is_holiday(self, day: date) -> bool:
+        """Whether ``day`` is a day off other than an ordinary weekend: a public holiday (even
+        one falling on a weekend) or a day an override marks as a holiday."""
+        kind = self._overrides.get(day)
+        if kind is not None:
+            return kind == "holiday"
+        return self._bundled(day.year) and day in _HOLIDAYS
+
+    def is_makeup_workday(self, day: date) -> bool:
+        """Whether ``day`` is a Saturday or Sunday that is worked (China's 调休)."""
+        return day.weekday() >= 5 and self.is_workday(day)
 
     def next_workday(self, day: date) -> date:
         """The first workday strictly after ``day``."""

@@ -122,7 +122,7 @@ class Runtime:
             )
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self._running_jobs: set[asyncio.Task[Any]] = set()
-        self._timer_heartbeat = time.monotonic()
+        self._timer_drain: asyncio.Task[int] | None = None
         self._started = False
 
     def unit(self, session: AsyncSession) -> UnitOfWork:
@@ -138,9 +138,8 @@ class Runtime:
             self.relay.start()
         if self.timer_runner is not None:
             self.scheduler.add_job(
-                self._scheduled,
+                self._timers_job,
                 "interval",
-                args=[self.tick_timers],
                 seconds=self.settings.timer_poll_interval_s,
                 id="timers",
                 name="timers",
@@ -201,15 +200,35 @@ class Runtime:
         await self.db.dispose()
         log.info("service.stopped")
 
+    async def _timers_job(self) -> None:
+        """The interval job: start draining due timers unless a drain is still working off a
+        backlog. The drain runs as its own task so that this job returns at once: a drain
+        longer than the interval is then not a skipped run for APScheduler to warn about."""
+        if self._timer_drain is None or self._timer_drain.done():
+            drain = asyncio.create_task(self.drain_timers(), name=f"timers-{self.spec.name}")
+            # Tracked from creation, so that ``stop`` waits for it even if it has not started.
+            self._running_jobs.add(drain)
+            drain.add_done_callback(self._running_jobs.discard)
+            self._timer_drain = drain
+
     async def tick_timers(self) -> int:
+        """Handle one batch of due timers (tests call this with a ``ManualClock``)."""
         assert self.timer_runner is not None
         try:
-            fired = await self.timer_runner.tick()
+            return await self.timer_runner.tick()
         except Exception as exc:
             log.warning("timers.tick_failed", error=type(exc).__name__, detail=str(exc)[:200])
             return 0
-        self._timer_heartbeat = time.monotonic()
-        return fired
+
+    async def drain_timers(self) -> int:
+        """Handle batches of due timers until no full batch is left, without waiting for the
+        next interval in between."""
+        assert self.timer_runner is not None
+        try:
+            return await self.timer_runner.drain()
+        except Exception as exc:
+            log.warning("timers.tick_failed", error=type(exc).__name__, detail=str(exc)[:200])
+            return 0
 
     async def housekeeping(self) -> None:
         try:
@@ -243,6 +262,7 @@ class Runtime:
         if self.timer_runner is not None:
             stale_after = max(10 * self.settings.timer_poll_interval_s, 30.0)
             checks["timers"] = (
-                self.scheduler.running and time.monotonic() - self._timer_heartbeat < stale_after
+                self.scheduler.running
+                and time.monotonic() - self.timer_runner.heartbeat < stale_after
             )
         return checks

@@ -89,7 +89,8 @@ class ServiceSettings(BaseSettings):
     housekeeping_interval_s: float = Field(default=300.0, gt=0)
 
     timer_poll_interval_s: float = Field(default=1.0, gt=0)
-    timer_batch_size: int = Field(default=100, ge=1, le=10_000)
+    # Due timers claimed per transaction; a batch handler gets all of its kind at once.
+    timer_batch_size: int = Field(default=1_000, ge=1, le=10_000)
     timer_max_attempts: int = Field(default=10, ge=1)
 
     # HTTP.

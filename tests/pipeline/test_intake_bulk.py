@@ -40,8 +40,7 @@ async def _count(db: asyncpg.Connection, table: str) -> int:
 
 async def _created_events(db: asyncpg.Connection) -> int:
     value: int = await db.fetchval(
-        "SELECT count(*) FROM pipeline.outbox "
-        "WHERE event_type = 'pipeline.application_created.v1'"
+        "SELECT count(*) FROM pipeline.outbox WHERE event_type = 'pipeline.application_created.v1'"
     )
     return value
 

@@ -77,6 +77,19 @@ def link_read(record: LinkRecord, now: datetime) -> LinkRead:
 
 
 # The status view: everything in one statement, each list aggregated to JSON by PostgreSQL.
+# Written against the tables, not the mapped classes: an ORM-enabled select goes through the
+# ORM's compile and loading steps on every execution, for rows that are plain tuples anyway.
+
+_jobs = cast(sa.Table, Job.__table__)
+_reasons = cast(sa.Table, RejectionReason.__table__)
+_app = cast(sa.Table, Application.__table__).c
+_job = _jobs.c
+_reason = _reasons.c
+_sc = cast(sa.Table, StageChange.__table__).c
+_res = cast(sa.Table, Result.__table__).c
+_step = cast(sa.Table, ApprovalStep.__table__).c
+_ai = cast(sa.Table, AiInterview.__table__).c
+_msg = cast(sa.Table, Message.__table__).c
 
 _changes = (
     sa.select(
@@ -84,15 +97,15 @@ _changes = (
             sa.func.jsonb_agg(
                 aggregate_order_by(
                     sa.func.jsonb_build_array(
-                        StageChange.from_stage, StageChange.to_stage, StageChange.occurred_at
+                        _sc.from_stage, _sc.to_stage, _sc.occurred_at
                     ),
-                    StageChange.version,
+                    _sc.version,
                 )
             ),
             sa.text("'[]'::jsonb"),
         )
     )
-    .where(StageChange.application_id == Application.id)
+    .where(_sc.application_id == _app.id)
     .scalar_subquery()
 )
 _released = (
@@ -102,48 +115,48 @@ _released = (
                 aggregate_order_by(
                     sa.func.jsonb_build_object(
                         "stage_key",
-                        Result.stage_key,
+                        _res.stage_key,
                         "decision",
-                        Result.decision,
+                        _res.decision,
                         "score",
-                        Result.score,
+                        _res.score,
                         "dimension_scores",
-                        Result.dimension_scores,
+                        _res.dimension_scores,
                         "message",
-                        Result.candidate_message,
+                        _res.candidate_message,
                         "released_at",
-                        Result.released_at,
+                        _res.released_at,
                     ),
-                    Result.released_at,
+                    _res.released_at,
                 )
             ),
             sa.text("'[]'::jsonb"),
         )
     )
-    .where(Result.application_id == Application.id, Result.state == "released")
+    .where(_res.application_id == _app.id, _res.state == "released")
     .scalar_subquery()
 )
 _open_result = (
     sa.select(
         sa.func.jsonb_build_object(
             "state",
-            Result.state,
+            _res.state,
             "expected_by",
-            sa.func.coalesce(Result.expected_by, Result.release_at),
+            sa.func.coalesce(_res.expected_by, _res.release_at),
             "steps_total",
-            sa.select(sa.func.count()).where(ApprovalStep.result_id == Result.id).scalar_subquery(),
+            sa.select(sa.func.count()).where(_step.result_id == _res.id).scalar_subquery(),
             "steps_done",
             sa.select(sa.func.count())
             .where(
-                ApprovalStep.result_id == Result.id,
-                ApprovalStep.state.in_(("approved", "skipped")),
+                _step.result_id == _res.id,
+                _step.state.in_(("approved", "skipped")),
             )
             .scalar_subquery(),
         )
     )
     .where(
-        Result.application_id == Application.id,
-        Result.state.in_(("pending_approval", "scheduled")),
+        _res.application_id == _app.id,
+        _res.state.in_(("pending_approval", "scheduled")),
     )
     .limit(1)
     .scalar_subquery()
@@ -155,58 +168,58 @@ _ai_interviews = (
                 aggregate_order_by(
                     sa.func.jsonb_build_object(
                         "status",
-                        AiInterview.status,
+                        _ai.status,
                         "invited_at",
-                        AiInterview.invited_at,
+                        _ai.invited_at,
                         "started_at",
-                        AiInterview.started_at,
+                        _ai.started_at,
                         "completed_at",
-                        AiInterview.completed_at,
+                        _ai.completed_at,
                         "expired_at",
-                        AiInterview.expired_at,
+                        _ai.expired_at,
                     ),
-                    AiInterview.updated_at,
+                    _ai.updated_at,
                 )
             ),
             sa.text("'[]'::jsonb"),
         )
     )
-    .where(AiInterview.application_id == Application.id)
+    .where(_ai.application_id == _app.id)
     .scalar_subquery()
 )
 _messages = (
     sa.select(
         sa.func.jsonb_build_array(
             sa.func.count(),
-            sa.func.count().filter(Message.sender_kind != "candidate", Message.read_at.is_(None)),
-            sa.func.max(Message.created_at),
+            sa.func.count().filter(_msg.sender_kind != "candidate", _msg.read_at.is_(None)),
+            sa.func.max(_msg.created_at),
         )
     )
-    .where(Message.application_id == Application.id)
+    .where(_msg.application_id == _app.id)
     .scalar_subquery()
 )
 _VIEW = (
     sa.select(
-        Application.id,
-        Application.stage_key,
-        Application.status,
-        Application.stage_entered_at,
-        Application.created_at,
-        Application.human_review_requested_at,
-        Job.title,
-        Job.stages,
-        RejectionReason.label_zh,
-        RejectionReason.label_en,
-        RejectionReason.candidate_visible,
+        _app.id,
+        _app.stage_key,
+        _app.status,
+        _app.stage_entered_at,
+        _app.created_at,
+        _app.human_review_requested_at,
+        _job.title,
+        _job.stages,
+        _reason.label_zh,
+        _reason.label_en,
+        _reason.candidate_visible,
         sa.type_coerce(_changes, JSONB).label("changes"),
         sa.type_coerce(_released, JSONB).label("released"),
         sa.type_coerce(_open_result, JSONB).label("open_result"),
         sa.type_coerce(_ai_interviews, JSONB).label("ai_interviews"),
         sa.type_coerce(_messages, JSONB).label("messages"),
     )
-    .join(Job, Job.id == Application.job_id)
-    .outerjoin(RejectionReason, RejectionReason.code == Application.rejection_reason)
-    .where(Application.id == sa.bindparam("application_id"))
+    .join(_jobs, _job.id == _app.job_id)
+    .outerjoin(_reasons, _reason.code == _app.rejection_reason)
+    .where(_app.id == sa.bindparam("application_id"))
 )
 
 

@@ -31,6 +31,7 @@ class Interview(Base):
     ics_sequence: Mapped[int] = mapped_column(sa.Integer, server_default="0")
     cancelled_by: Mapped[str | None] = mapped_column(sa.Text)
     cancel_reason: Mapped[str | None] = mapped_column(sa.Text)
+    cancelled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     version: Mapped[int] = mapped_column(sa.Integer)
     created_by: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
@@ -43,6 +44,13 @@ class Interview(Base):
         ),
         sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         sa.Index("ix_interviews_job_id_starts_at", "job_id", "starts_at"),
+        # A proposal is booked at most once while that interview stands.
+        sa.Index(
+            "uq_interviews_active_proposal",
+            "proposal_id",
+            unique=True,
+            postgresql_where=sa.text("state IN ('booked', 'confirmed')"),
+        ),
     )
 
 
@@ -55,6 +63,9 @@ class InterviewParticipant(Base):
     interviewer_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("interviewers.id"), primary_key=True
     )
+    # The pool the interviewer was drawn from (None: named in the request), so a decline can
+    # be re-staffed from the same pool.
+    pool_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("pools.id"))
     response: Mapped[str] = mapped_column(sa.Text, server_default="pending")
     responded_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     comment: Mapped[str | None] = mapped_column(sa.Text)

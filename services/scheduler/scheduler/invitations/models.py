@@ -59,6 +59,9 @@ class Invitation(Base):
     # A window the candidate asked for instead of the offered slots: {"starts_at", "ends_at"}.
     custom_window: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     interview_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # AI interviews: the application's version (stage_changed sequence) that created or last
+    # changed the invitation, so an older stage change is recognised as stale.
+    application_version: Mapped[int | None] = mapped_column(sa.Integer)
     version: Mapped[int] = mapped_column(sa.Integer)
     created_by: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))

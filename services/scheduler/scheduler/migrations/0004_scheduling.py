@@ -319,6 +319,7 @@ def _upgrade_invitations() -> None:
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("custom_window", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("interview_id", sa.UUID(), nullable=True),
+        sa.Column("application_version", sa.Integer(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_by", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -394,6 +395,7 @@ def _upgrade_interviews() -> None:
         sa.Column("ics_sequence", sa.Integer(), server_default="0", nullable=False),
         sa.Column("cancelled_by", sa.Text(), nullable=True),
         sa.Column("cancel_reason", sa.Text(), nullable=True),
+        sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_by", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -437,6 +439,14 @@ def _upgrade_interviews() -> None:
         unique=False,
         schema="scheduler",
     )
+    op.create_index(
+        "uq_interviews_active_proposal",
+        "interviews",
+        ["proposal_id"],
+        unique=True,
+        schema="scheduler",
+        postgresql_where=sa.text("state IN ('booked', 'confirmed')"),
+    )
     op.create_table(
         "bookings",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=True), nullable=False),
@@ -474,6 +484,7 @@ def _upgrade_interviews() -> None:
         "interview_participants",
         sa.Column("interview_id", sa.UUID(), nullable=False),
         sa.Column("interviewer_id", sa.UUID(), nullable=False),
+        sa.Column("pool_id", sa.UUID(), nullable=True),
         sa.Column("response", sa.Text(), server_default="pending", nullable=False),
         sa.Column("responded_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("comment", sa.Text(), nullable=True),
@@ -490,6 +501,11 @@ def _upgrade_interviews() -> None:
             ["interviewer_id"],
             ["scheduler.interviewers.id"],
             name=op.f("fk_interview_participants_interviewer_id_interviewers"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["pool_id"],
+            ["scheduler.pools.id"],
+            name=op.f("fk_interview_participants_pool_id_pools"),
         ),
         sa.PrimaryKeyConstraint(
             "interview_id", "interviewer_id", name=op.f("pk_interview_participants")
@@ -567,6 +583,12 @@ def _downgrade_interviews() -> None:
     op.drop_table("interview_participants", schema="scheduler")
     op.drop_index(op.f("ix_bookings_interview_id"), table_name="bookings", schema="scheduler")
     op.drop_table("bookings", schema="scheduler")
+    op.drop_index(
+        "uq_interviews_active_proposal",
+        table_name="interviews",
+        schema="scheduler",
+        postgresql_where=sa.text("state IN ('booked', 'confirmed')"),
+    )
     op.drop_index("ix_interviews_job_id_starts_at", table_name="interviews", schema="scheduler")
     op.drop_index(op.f("ix_interviews_application_id"), table_name="interviews", schema="scheduler")
     op.drop_table("interviews", schema="scheduler")
