@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import base64
+import json
+import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -10,6 +13,14 @@ from tests.support import processes
 from tests.support.running import wait_for
 
 SERVICES = ("pipeline", "scheduler", "notifier", "talentpool")
+# The AI-interview vendor whose webhooks the pipeline process accepts, with a Standard Webhooks
+# secret made for this test run only (never stored anywhere).
+VENDOR = "e2e-vendor"
+VENDOR_SECRET = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+# Settings a service process needs beyond the run-wide environment (tests/support/environment).
+SERVICE_ENVIRONMENT = {
+    "pipeline": {"PIPELINE_VENDOR_SECRETS": json.dumps({VENDOR: [VENDOR_SECRET]})},
+}
 
 
 class Suite:
@@ -34,7 +45,10 @@ class Suite:
 @pytest.fixture(scope="module")
 def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
     log_dir: Path = tmp_path_factory.mktemp("service-logs")
-    started = {name: processes.start(name, log_dir) for name in SERVICES}
+    started = {
+        name: processes.start(name, log_dir, **SERVICE_ENVIRONMENT.get(name, {}))
+        for name in SERVICES
+    }
     try:
         yield Suite(started)
     finally:

@@ -110,6 +110,22 @@ async def test_leaving_the_stage_cancels_and_a_stale_entry_does_not_reopen(
     assert count == 1
 
 
+async def test_a_completion_handled_after_the_move_on_still_records_the_interview_as_done(
+    scheduler: Running, amqp: AbstractRobustConnection
+) -> None:
+    # The vendor's completion and the move out of the stage can be handled in either order.
+    application = AnApplication()
+    await deliver(amqp, application.moved(sequence=2, to_stage=AI_INTERVIEW, from_stage=SCREENING))
+    invitation = await _ai_invitation(scheduler.client, application.id, "sent")
+    await deliver(amqp, application.moved(sequence=3, to_stage=ROUND_1))
+    await _ai_invitation(scheduler.client, application.id, "cancelled")
+
+    await deliver(amqp, _completed(application))
+
+    done = await _ai_invitation(scheduler.client, application.id, "completed")
+    assert done["id"] == invitation["id"]
+
+
 async def test_a_rejection_cancels_the_waiting_invitation(
     scheduler: Running, amqp: AbstractRobustConnection
 ) -> None:

@@ -2,8 +2,8 @@
 
 The pure half turns working hours (local wall-clock times per ISO weekday in the resource's IANA
 zone), its holiday calendar, overrides, busy blocks and bookings into sorted, merged UTC
-intervals; the loader (``load_availability``) reads what it needs with one query per table and
-calls it. The slot algorithm consumes ``Availability`` and never touches the database.
+intervals; the loader (``load_availability``) reads what it needs in four queries and calls
+it. The slot algorithm consumes ``Availability`` and never touches the database.
 
 Rules (see ``docs/scheduler/resources.md``):
 
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -41,6 +41,8 @@ from scheduler.calendars.models import HolidayCalendar, HolidayCalendarDay
 from scheduler.interviewers.models import AvailabilityOverride, Interviewer
 from scheduler.interviews.models import Booking, Interview
 from scheduler.rooms.models import Room
+from scheduler.slots.intervals import normalise
+from scheduler.slots.intervals import subtract as span_subtract
 from shared.calendar import CHINA, BusinessCalendar, CalendarBase, DayKind
 
 Interval = tuple[datetime, datetime]
@@ -76,6 +78,60 @@ class RoomInfo:
     active: bool = True
 
 
+class FreeTime(MutableMapping[uuid.UUID, list[Interval]]):
+    """``Availability.free``: a mapping of resource to free intervals that the loader fills
+    with integer epoch microseconds and turns into datetimes only when read. The slot algorithm
+    reads the integers (``seconds``) and never pays for the datetimes."""
+
+    __slots__ = ("_made", "_micros")
+
+    def __init__(self, items: Mapping[uuid.UUID, list[Interval]] | None = None) -> None:
+        self._made: dict[uuid.UUID, list[Interval]] = dict(items or {})
+        self._micros: dict[uuid.UUID, list[tuple[int, int]]] = {}
+
+    def set_micros(self, key: uuid.UUID, spans: list[tuple[int, int]]) -> None:
+        """Free time of ``key`` as sorted, merged, disjoint epoch-microsecond spans."""
+        self._made.pop(key, None)
+        self._micros[key] = spans
+
+    def seconds(self, key: uuid.UUID) -> list[tuple[int, int]] | None:
+        """Free time of ``key`` in whole epoch seconds (each end truncated, as
+        ``int(datetime.timestamp())`` does), or None when only datetimes are known."""
+        spans = self._micros.get(key)
+        if spans is None:
+            return None
+        return [(a // 1_000_000, b // 1_000_000) for a, b in spans]
+
+    def __getitem__(self, key: uuid.UUID) -> list[Interval]:
+        found = self._made.get(key)
+        if found is None:
+            found = self._made[key] = _to_intervals(self._micros[key])
+        return found
+
+    def __setitem__(self, key: uuid.UUID, value: list[Interval]) -> None:
+        self._micros.pop(key, None)
+        self._made[key] = value
+
+    def __delitem__(self, key: uuid.UUID) -> None:
+        if key not in self:
+            raise KeyError(key)
+        self._made.pop(key, None)
+        self._micros.pop(key, None)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._made or key in self._micros
+
+    def __iter__(self) -> Iterator[uuid.UUID]:
+        yield from self._made
+        yield from (k for k in self._micros if k not in self._made)
+
+    def __len__(self) -> int:
+        return len(self._made) + sum(1 for k in self._micros if k not in self._made)
+
+    def __repr__(self) -> str:
+        return f"FreeTime({dict(self)!r})"
+
+
 @dataclass(slots=True)
 class Availability:
     """Free time of interviewers and rooms over ``[start, end)``.
@@ -90,7 +146,7 @@ class Availability:
 
     start: datetime
     end: datetime
-    free: dict[uuid.UUID, list[Interval]] = field(default_factory=dict)
+    free: FreeTime = field(default_factory=FreeTime)
     interviewers: dict[uuid.UUID, InterviewerInfo] = field(default_factory=dict)
     rooms: dict[uuid.UUID, RoomInfo] = field(default_factory=dict)
     booked_per_day: dict[uuid.UUID, dict[date, int]] = field(default_factory=dict)
@@ -141,7 +197,31 @@ def clip(intervals: Sequence[Interval], start: datetime, end: datetime) -> list[
     return [(max(s, start), min(e, end)) for s, e in intervals if s < end and e > start]
 
 
-# Working hours to UTC intervals.
+# Working hours to UTC intervals. Inside, instants are integer microseconds since the epoch
+# (``Micros``): sorting, merging and subtracting a month of busy blocks is then integer work, and
+# datetimes are made once, for the answer.
+
+Micros = int
+Spans = list[tuple[Micros, Micros]]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+
+
+def to_micros(value: datetime) -> Micros:
+    """An aware datetime as integer microseconds since the epoch (exact)."""
+    return (value - _EPOCH) // _MICRO
+
+
+def from_micros(value: Micros) -> datetime:
+    return _EPOCH + timedelta(microseconds=value)
+
+
+def _to_intervals(spans: Spans) -> list[Interval]:
+    epoch = _EPOCH
+    return [
+        (epoch + timedelta(microseconds=a), epoch + timedelta(microseconds=b)) for a, b in spans
+    ]
 
 
 @lru_cache(maxsize=256)
@@ -170,6 +250,17 @@ def local_to_utc(day: date, clock: tuple[int, int], tz: ZoneInfo) -> datetime:
     return local.astimezone(UTC)
 
 
+@lru_cache(maxsize=65_536)
+def _local_span(time_zone: str, day: date, begin: str, finish: str) -> tuple[Micros, Micros]:
+    """Local ``begin``-``finish`` on ``day`` in ``time_zone`` as UTC microseconds; the same
+    day, hours and zone recur in every request, so the ``zoneinfo`` work is done once."""
+    tz = zone(time_zone)
+    return (
+        to_micros(local_to_utc(day, parse_clock(begin), tz)),
+        to_micros(local_to_utc(day, parse_clock(finish), tz)),
+    )
+
+
 def hours_for_day(working_hours: WorkingHours, day: date, calendar: BusinessCalendar) -> list[Any]:
     """The local hour ranges that apply on ``day`` (see the module docstring)."""
     if calendar.is_holiday(day):
@@ -191,6 +282,35 @@ def local_dates(start: datetime, end: datetime, tz: ZoneInfo) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
+def _clip(spans: Spans, lo: Micros, hi: Micros) -> Spans:
+    return [(a if a > lo else lo, b if b < hi else hi) for a, b in spans if a < hi and b > lo]
+
+
+def _working_spans(
+    working_hours: WorkingHours,
+    time_zone: str,
+    calendar: BusinessCalendar,
+    start: datetime,
+    end: datetime,
+) -> Spans:
+    spans: Spans = []
+    for day in local_dates(start, end, zone(time_zone)):
+        for begin, finish in hours_for_day(working_hours, day, calendar):
+            spans.append(_local_span(time_zone, day, begin, finish))
+    return _clip(normalise(spans), to_micros(start), to_micros(end))
+
+
+def _room_spans(
+    time_zone: str, calendar: BusinessCalendar, start: datetime, end: datetime
+) -> Spans:
+    spans = [
+        _local_span(time_zone, day, "00:00", "24:00")
+        for day in local_dates(start, end, zone(time_zone))
+        if calendar.is_workday(day)
+    ]
+    return _clip(normalise(spans), to_micros(start), to_micros(end))
+
+
 def working_intervals(
     working_hours: WorkingHours,
     time_zone: str,
@@ -199,30 +319,14 @@ def working_intervals(
     end: datetime,
 ) -> list[Interval]:
     """Working time over ``[start, end)`` as merged UTC intervals."""
-    tz = zone(time_zone)
-    intervals: list[Interval] = []
-    for day in local_dates(start, end, tz):
-        for begin, finish in hours_for_day(working_hours, day, calendar):
-            intervals.append(
-                (
-                    local_to_utc(day, parse_clock(begin), tz),
-                    local_to_utc(day, parse_clock(finish), tz),
-                )
-            )
-    return clip(merge(intervals), start, end)
+    return _to_intervals(_working_spans(working_hours, time_zone, calendar, start, end))
 
 
 def room_open_intervals(
     time_zone: str, calendar: BusinessCalendar, start: datetime, end: datetime
 ) -> list[Interval]:
     """Whole local workdays of the room's calendar over ``[start, end)``."""
-    tz = zone(time_zone)
-    intervals = [
-        (local_to_utc(day, (0, 0), tz), local_to_utc(day, (24, 0), tz))
-        for day in local_dates(start, end, tz)
-        if calendar.is_workday(day)
-    ]
-    return clip(merge(intervals), start, end)
+    return _to_intervals(_room_spans(time_zone, calendar, start, end))
 
 
 def free_intervals(
@@ -238,6 +342,12 @@ def free_intervals(
     working = merge([*base, *available])
     blocked = merge([*unavailable, *busy])
     return clip(subtract(working, blocked), start, end)
+
+
+def _free_spans(base: Spans, *, lo: Micros, hi: Micros, available: Spans, blocked: Spans) -> Spans:
+    """``free_intervals`` in microseconds."""
+    working = normalise([*base, *available]) if available else base
+    return _clip(span_subtract(working, normalise(blocked)), lo, hi)
 
 
 def count_bookings(
@@ -262,11 +372,30 @@ def make_calendar(base: str, days: Mapping[date, str]) -> BusinessCalendar:
     return BusinessCalendar({d: cast(DayKind, k) for d, k in days.items()}, base=calendar_base)
 
 
-# The loader.
+# The loader: four queries (interviewers, rooms, their calendars, and one UNION ALL of
+# overrides, busy blocks and bookings), SQLAlchemy Core rows, ends clipped to the range and
+# turned into epoch microseconds by PostgreSQL.
 
 
-def _utc(value: datetime | None, default: datetime) -> datetime:
-    return default if value is None else value.astimezone(UTC)
+def _micros_in(column: Any, bound: datetime, pick: Any) -> sa.ColumnElement[int]:
+    """``column`` (a range end, NULL when unbounded) clipped by ``bound`` with ``pick``
+    (``greatest``/``least`` skip NULLs, and infinities fall back to ``bound``), as microseconds."""
+    clipped = pick(column, sa.literal(bound, sa.DateTime(timezone=True)))
+    return sa.cast(sa.func.extract("epoch", clipped) * 1_000_000, sa.BigInteger)
+
+
+def _lower(during: Any, start: datetime) -> sa.ColumnElement[int]:
+    return _micros_in(sa.func.lower(during), start, sa.func.greatest)
+
+
+def _upper(during: Any, end: datetime) -> sa.ColumnElement[int]:
+    return _micros_in(sa.func.upper(during), end, sa.func.least)
+
+
+def _window(start: datetime, end: datetime) -> sa.ColumnElement[Any]:
+    return sa.func.tstzrange(
+        sa.literal(start, sa.DateTime(timezone=True)), sa.literal(end, sa.DateTime(timezone=True))
+    )
 
 
 async def load_availability(
@@ -278,7 +407,7 @@ async def load_availability(
     end: datetime,
 ) -> Availability:
     """Free time of the given interviewers and rooms over ``[start, end)``, and the interviewers'
-    booked counts per local day and ISO week; one query per table, whatever the count.
+    booked counts per local day and ISO week; four queries, whatever the count.
     Unknown ids are left out of the answer."""
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("start and end must be timezone-aware")
@@ -288,19 +417,41 @@ async def load_availability(
     interviewer_list = list(dict.fromkeys(interviewer_ids))
     room_list = list(dict.fromkeys(room_ids))
     answer = Availability(start=start, end=end)
-    resource_ids = [*interviewer_list, *room_list]
-    if not resource_ids:
+    if not interviewer_list and not room_list:
         return answer
 
     interviewers = (
-        (await session.execute(sa.select(Interviewer).where(Interviewer.id.in_(interviewer_list))))
-        .scalars()
-        .all()
+        (
+            await session.execute(
+                sa.select(
+                    Interviewer.id,
+                    Interviewer.time_zone,
+                    Interviewer.max_per_day,
+                    Interviewer.max_per_week,
+                    Interviewer.skills,
+                    Interviewer.active,
+                    Interviewer.calendar_id,
+                    Interviewer.working_hours,
+                ).where(Interviewer.id.in_(interviewer_list))
+            )
+        ).all()
         if interviewer_list
         else []
     )
     rooms = (
-        (await session.execute(sa.select(Room).where(Room.id.in_(room_list)))).scalars().all()
+        (
+            await session.execute(
+                sa.select(
+                    Room.id,
+                    Room.time_zone,
+                    Room.capacity,
+                    Room.location,
+                    Room.equipment,
+                    Room.active,
+                    Room.calendar_id,
+                ).where(Room.id.in_(room_list))
+            )
+        ).all()
         if room_list
         else []
     )
@@ -336,55 +487,73 @@ async def load_availability(
             days[calendar_id][day] = kind
     calendars = {cid: make_calendar(b, days[cid]) for cid, b in bases.items()}
 
-    window = sa.func.tstzrange(start, end)
+    # Overrides, busy blocks and bookings in one round trip, one row per resource and kind:
+    # (adds time?, resource, lows, highs, interview starts), ends clipped to the range and in
+    # microseconds (both arrays come from one aggregate pass, so they pair up; sorted here).
+    # Bookings over the whole weeks around the range (for the caps); those outside the range
+    # clip to empty and are left out of the ends.
+    window = _window(start, end)
+    wide = _window(start - timedelta(days=8), end + timedelta(days=8))
     present = [i.id for i in interviewers] + [r.id for r in rooms]
-
-    available: dict[uuid.UUID, list[Interval]] = defaultdict(list)
-    unavailable: dict[uuid.UUID, list[Interval]] = defaultdict(list)
+    no_start = sa.null().cast(sa.DateTime(timezone=True))
+    parts: list[sa.Select[bool, uuid.UUID, int, int, datetime]] = []
     if interviewers:
-        overrides = await session.execute(
+        parts.append(
             sa.select(
-                AvailabilityOverride.interviewer_id,
-                AvailabilityOverride.kind,
-                sa.func.lower(AvailabilityOverride.during),
-                sa.func.upper(AvailabilityOverride.during),
+                (AvailabilityOverride.kind == "available").label("adds"),
+                AvailabilityOverride.interviewer_id.label("resource_id"),
+                _lower(AvailabilityOverride.during, start).label("low"),
+                _upper(AvailabilityOverride.during, end).label("high"),
+                no_start.label("starts_at"),
             ).where(
                 AvailabilityOverride.interviewer_id.in_([i.id for i in interviewers]),
                 AvailabilityOverride.during.op("&&")(window),
             )
         )
-        for interviewer_id, kind, low, high in overrides:
-            target = available if kind == "available" else unavailable
-            target[interviewer_id].append((_utc(low, start), _utc(high, end)))
-
-    busy: dict[uuid.UUID, list[Interval]] = defaultdict(list)
-    blocks = await session.execute(
+    parts.append(
         sa.select(
-            BusyBlock.resource_id, sa.func.lower(BusyBlock.during), sa.func.upper(BusyBlock.during)
+            sa.false(),
+            BusyBlock.resource_id,
+            _lower(BusyBlock.during, start),
+            _upper(BusyBlock.during, end),
+            no_start,
         ).where(BusyBlock.resource_id.in_(present), BusyBlock.during.op("&&")(window))
     )
-    for resource_id, low, high in blocks:
-        busy[resource_id].append((_utc(low, start), _utc(high, end)))
-
-    # Bookings: over the range for free time, over the whole weeks around it for the caps.
-    wide = sa.func.tstzrange(start - timedelta(days=8), end + timedelta(days=8))
-    booking_rows = await session.execute(
+    parts.append(
         sa.select(
+            sa.false(),
             Booking.resource_id,
-            Booking.resource_kind,
-            sa.func.lower(Booking.during),
-            sa.func.upper(Booking.during),
-            Interview.starts_at,
+            _lower(Booking.during, start),
+            _upper(Booking.during, end),
+            sa.case((Booking.resource_kind == "interviewer", Interview.starts_at), else_=no_start),
         )
         .join(Interview, Interview.id == Booking.interview_id)
         .where(Booking.resource_id.in_(present), Booking.active, Booking.during.op("&&")(wide))
     )
-    starts: dict[uuid.UUID, list[datetime]] = defaultdict(list)
-    for resource_id, kind, low, high, starts_at in booking_rows:
-        busy[resource_id].append((_utc(low, start), _utc(high, end)))
-        if kind == "interviewer":
-            starts[resource_id].append(starts_at)
+    times = sa.union_all(*parts).subquery("times")
+    nonempty = times.c.low < times.c.high
+    rows = (
+        await session.execute(
+            sa.select(
+                times.c.adds,
+                times.c.resource_id,
+                sa.func.array_agg(times.c.low).filter(nonempty),
+                sa.func.array_agg(times.c.high).filter(nonempty),
+                sa.func.array_agg(times.c.starts_at).filter(times.c.starts_at.is_not(None)),
+            ).group_by(times.c.adds, times.c.resource_id)
+        )
+    ).all()
 
+    available: dict[uuid.UUID, Spans] = defaultdict(list)
+    blocked: dict[uuid.UUID, Spans] = defaultdict(list)
+    starts: dict[uuid.UUID, list[datetime]] = defaultdict(list)
+    for adds, resource_id, lows, highs, starts_at in rows:
+        if starts_at:
+            starts[resource_id].extend(starts_at)
+        if lows:
+            (available if adds else blocked)[resource_id].extend(zip(lows, highs, strict=True))
+
+    lo, hi = to_micros(start), to_micros(end)
     for interviewer in interviewers:
         info = InterviewerInfo(
             id=interviewer.id,
@@ -402,16 +571,18 @@ async def load_availability(
             answer.free[interviewer.id] = []
             continue
         calendar = calendars.get(interviewer.calendar_id, CHINA)
-        base = working_intervals(
+        base = _working_spans(
             interviewer.working_hours, interviewer.time_zone, calendar, start, end
         )
-        answer.free[interviewer.id] = free_intervals(
-            base,
-            start=start,
-            end=end,
-            available=available[interviewer.id],
-            unavailable=unavailable[interviewer.id],
-            busy=busy[interviewer.id],
+        answer.free.set_micros(
+            interviewer.id,
+            _free_spans(
+                base,
+                lo=lo,
+                hi=hi,
+                available=available[interviewer.id],
+                blocked=blocked[interviewer.id],
+            ),
         )
 
     for room in rooms:
@@ -427,6 +598,8 @@ async def load_availability(
             answer.free[room.id] = []
             continue
         calendar = calendars.get(room.calendar_id, CHINA)
-        base = room_open_intervals(room.time_zone, calendar, start, end)
-        answer.free[room.id] = free_intervals(base, start=start, end=end, busy=busy[room.id])
+        base = _room_spans(room.time_zone, calendar, start, end)
+        answer.free.set_micros(
+            room.id, _free_spans(base, lo=lo, hi=hi, available=[], blocked=blocked[room.id])
+        )
     return answer

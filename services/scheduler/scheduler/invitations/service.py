@@ -633,6 +633,36 @@ async def close_ai_invitations(
             )
         ).scalars()
     )
+    if state == "completed" and not ids:
+        # The completion may arrive after the move out of the stage that cancelled the
+        # invitation (the two events are handled in either order): the interview was still
+        # done, so the newest cancelled invitation records it.
+        latest_cancelled = (
+            sa.select(Invitation.id)
+            .where(
+                Invitation.application_id == application_id,
+                Invitation.kind == AI,
+                Invitation.state == "cancelled",
+            )
+            .order_by(Invitation.created_at.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        completed = (
+            await unit.session.execute(
+                sa.update(Invitation)
+                .where(Invitation.id == latest_cancelled)
+                .values(
+                    state="completed",
+                    completed_at=now,
+                    updated_at=now,
+                    version=Invitation.version + 1,
+                )
+                .returning(Invitation.id)
+                .execution_options(synchronize_session=False)
+            )
+        ).scalars()
+        return list(completed)
     for invitation_id in ids:
         await unit.timers.cancel_by_key_prefix(unit.session, key_prefix=timer_prefix(invitation_id))
     return ids

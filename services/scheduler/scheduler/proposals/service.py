@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduler.availability import load_availability
+from scheduler.availability import Availability, load_availability
 from scheduler.interview_needs.models import InterviewNeed
 from scheduler.interviewers.models import Interviewer, Pool, PoolMember
 from scheduler.jobs.dependencies import require_visible_job
@@ -242,30 +242,13 @@ async def application_parties(
 async def _resources(
     session: AsyncSession, request: SlotRequest
 ) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
-    """The interviewer and room ids to load; unknown required ones are a 422."""
-    wanted = list(request.interviewer_ids)
-    if wanted:
-        known = set(
-            (
-                await session.execute(sa.select(Interviewer.id).where(Interviewer.id.in_(wanted)))
-            ).scalars()
-        )
-        for index, interviewer_id in enumerate(wanted):
-            if interviewer_id not in known:
-                raise invalid_field(
-                    f"interviewer_ids.{index}", f"No interviewer with id {interviewer_id}."
-                )
-    interviewer_ids = wanted + [m for p in request.pools for m in p.member_ids]
+    """The interviewer and room ids to load (whether they exist is checked on what
+    ``load_availability`` found, by ``_require_known``: no query of its own)."""
+    interviewer_ids = list(request.interviewer_ids) + [
+        m for p in request.pools for m in p.member_ids
+    ]
     room = request.room
     if room.kind == "rooms":
-        known_rooms = set(
-            (await session.execute(sa.select(Room.id).where(Room.id.in_(room.room_ids)))).scalars()
-        )
-        for index, room_id in enumerate(room.room_ids):
-            if room_id not in known_rooms:
-                raise invalid_field(f"room.room_ids.{index}", f"No room with id {room_id}.")
-        if not room.room_ids:
-            raise invalid_field("room.room_ids", "Name at least one room, or use kind capacity.")
         return interviewer_ids, list(room.room_ids)
     if room.kind == "capacity":
         room_ids = (
@@ -275,6 +258,22 @@ async def _resources(
         ).scalars()
         return interviewer_ids, list(room_ids)
     return interviewer_ids, []
+
+
+def _require_known(request: SlotRequest, availability: Availability) -> None:
+    """Unknown required interviewers or named rooms are a 422 naming the field."""
+    for index, interviewer_id in enumerate(request.interviewer_ids):
+        if interviewer_id not in availability.interviewers:
+            raise invalid_field(
+                f"interviewer_ids.{index}", f"No interviewer with id {interviewer_id}."
+            )
+    room = request.room
+    if room.kind == "rooms":
+        for index, room_id in enumerate(room.room_ids):
+            if room_id not in availability.rooms:
+                raise invalid_field(f"room.room_ids.{index}", f"No room with id {room_id}.")
+        if not room.room_ids:
+            raise invalid_field("room.room_ids", "Name at least one room, or use kind capacity.")
 
 
 async def create_proposal(
@@ -302,6 +301,7 @@ async def create_proposal(
         start=request.earliest - before,
         end=request.latest + after,
     )
+    _require_known(request, availability)
     now = unit.clock.now()
     result = propose(request, availability, now)
     suggestions, diagnostics = result_to_json(result)

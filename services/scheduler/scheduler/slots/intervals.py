@@ -15,12 +15,22 @@ Spans = list[Span]
 def normalise(spans: Iterable[Span]) -> Spans:
     """Sort and merge overlapping or touching intervals; drop empty ones."""
     out: Spans = []
-    for start, end in sorted(s for s in spans if s[0] < s[1]):
-        if out and start <= out[-1][1]:
-            if end > out[-1][1]:
-                out[-1] = (out[-1][0], end)
+    append = out.append
+    current_start = current_end = 0
+    opened = False
+    for start, end in sorted(spans):
+        if start >= end:
+            continue
+        if not opened:
+            current_start, current_end, opened = start, end, True
+        elif start <= current_end:
+            if end > current_end:
+                current_end = end
         else:
-            out.append((start, end))
+            append((current_start, current_end))
+            current_start, current_end = start, end
+    if opened:
+        append((current_start, current_end))
     return out
 
 
@@ -43,20 +53,25 @@ def intersect(a: Sequence[Span], b: Sequence[Span]) -> Spans:
 
 def subtract(a: Sequence[Span], b: Sequence[Span]) -> Spans:
     out: Spans = []
+    append = out.append
+    count = len(b)
     j = 0
     for start, end in a:
-        while j < len(b) and b[j][1] <= start:
+        while j < count and b[j][1] <= start:
             j += 1
         k = j
         cursor = start
-        while k < len(b) and b[k][0] < end:
-            if b[k][0] > cursor:
-                out.append((cursor, b[k][0]))
-            if b[k][1] > cursor:
-                cursor = b[k][1]
+        while k < count:
+            cut_start, cut_end = b[k]
+            if cut_start >= end:
+                break
+            if cut_start > cursor:
+                append((cursor, cut_start))
+            if cut_end > cursor:
+                cursor = cut_end
             k += 1
         if cursor < end:
-            out.append((cursor, end))
+            append((cursor, end))
     return out
 
 

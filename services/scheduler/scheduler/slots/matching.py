@@ -56,7 +56,21 @@ def _seconds(value: datetime) -> int:
 
 
 def free_spans(free: Sequence[FreeInterval]) -> Spans:
-    spans = [(int(a.timestamp()), int(b.timestamp())) for a, b in free]
+    return _checked([(int(a.timestamp()), int(b.timestamp())) for a, b in free])
+
+
+def _free_of(availability: AvailabilityData, resource_id: uuid.UUID) -> Spans:
+    """A resource's free time in epoch seconds: straight from the loader's integers when it
+    kept them (``FreeTime.seconds``), else from the datetimes."""
+    seconds = getattr(availability.free, "seconds", None)
+    if seconds is not None:
+        spans = seconds(resource_id)
+        if spans is not None:
+            return _checked(spans)
+    return free_spans(availability.free.get(resource_id, ()))
+
+
+def _checked(spans: Spans) -> Spans:
     # The loader's lists come sorted and merged: check in one pass instead of sorting.
     previous_end = -FOREVER
     for start, end in spans:
@@ -170,7 +184,7 @@ def _person(
     if facts is None:
         return _Person(interviewer_id, [], [], [], [], None, None, {}, {}, None)
     zone = zones.get(facts.time_zone)
-    free = free_spans(availability.free.get(interviewer_id, ()))
+    free = _free_of(availability, interviewer_id)
     free_starts = starts_within(free, before=before, length=length)
     per_day = availability.booked_per_day.get(interviewer_id, {})
     per_week = availability.booked_per_week.get(interviewer_id, {})
@@ -283,9 +297,7 @@ def _plan(request: SlotRequest, availability: AvailabilityData, now: datetime) -
     rooms = [
         (
             room_id,
-            starts_within(
-                free_spans(availability.free.get(room_id, ())), before=before, length=length
-            ),
+            starts_within(_free_of(availability, room_id), before=before, length=length),
             availability.rooms[room_id].capacity,
         )
         for room_id in room_ids
@@ -359,14 +371,10 @@ def common_free_time(
     common: Spans = [(-FOREVER, FOREVER)]
     for interviewer_id in interviewer_ids:
         known = interviewer_id in availability.interviewers
-        free = availability.free.get(interviewer_id, ()) if known else ()
-        common = intersect(common, free_spans(free))
+        common = intersect(common, _free_of(availability, interviewer_id) if known else [])
     if room_ids:
         rooms = normalise(
-            s
-            for r in room_ids
-            if r in availability.rooms
-            for s in free_spans(availability.free.get(r, ()))
+            s for r in room_ids if r in availability.rooms for s in _free_of(availability, r)
         )
         common = intersect(common, rooms)
     return [(from_seconds(a), from_seconds(b)) for a, b in common]
