@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -76,6 +77,7 @@ class LinkTokens:
     def __init__(self, table: sa.Table, clock: Clock) -> None:
         self._table = table
         self._clock = clock
+        self._lookup = _lookup_statement(table)
 
     async def issue(
         self, session: AsyncSession, *, purpose: str, subject_id: str, expires_at: datetime
@@ -150,36 +152,16 @@ class LinkTokens:
         ``TOUCH_INTERVAL``."""
         if not token or len(token) > 128:
             return LinkLookup(LinkState.UNKNOWN)
-        t = self._table
         now = self._clock.now()
-        found = (
-            sa.select(t.c.id, t.c.subject_id, t.c.expires_at, t.c.revoked_at, t.c.last_used_at)
-            .where(t.c.token_hash == hash_token(token), t.c.purpose == purpose)
-            .cte("found")
-        )
-        touched = (
-            sa.update(t)
-            .where(
-                t.c.id == found.c.id,
-                found.c.revoked_at.is_(None),
-                found.c.expires_at > now,
-                sa.or_(
-                    found.c.last_used_at.is_(None), found.c.last_used_at <= now - TOUCH_INTERVAL
-                ),
-            )
-            .values(last_used_at=now)
-            .returning(t.c.id)
-            .cte("touched")
-        )
         row = (
             await session.execute(
-                sa.select(
-                    found.c.id,
-                    found.c.subject_id,
-                    found.c.expires_at,
-                    found.c.revoked_at,
-                    sa.select(sa.func.count()).select_from(touched).scalar_subquery(),
-                )
+                self._lookup,
+                {
+                    "lookup_hash": hash_token(token),
+                    "lookup_purpose": purpose,
+                    "lookup_now": now,
+                    "lookup_touched_before": now - TOUCH_INTERVAL,
+                },
             )
         ).first()
         if row is None:
@@ -236,3 +218,39 @@ class LinkTokens:
             )
         ).first()
         return LinkRecord(**row._mapping) if row is not None else None
+
+
+def _lookup_statement(t: sa.Table) -> sa.Select[Any]:
+    """Find a token and refresh its ``last_used_at`` (at most once per ``TOUCH_INTERVAL``) in
+    one round trip. Built once per table: building it per call cost a third of a candidate's
+    page view."""
+    found = (
+        sa.select(t.c.id, t.c.subject_id, t.c.expires_at, t.c.revoked_at, t.c.last_used_at)
+        .where(
+            t.c.token_hash == sa.bindparam("lookup_hash"),
+            t.c.purpose == sa.bindparam("lookup_purpose"),
+        )
+        .cte("found")
+    )
+    touched = (
+        sa.update(t)
+        .where(
+            t.c.id == found.c.id,
+            found.c.revoked_at.is_(None),
+            found.c.expires_at > sa.bindparam("lookup_now"),
+            sa.or_(
+                found.c.last_used_at.is_(None),
+                found.c.last_used_at <= sa.bindparam("lookup_touched_before"),
+            ),
+        )
+        .values(last_used_at=sa.bindparam("lookup_now"))
+        .returning(t.c.id)
+        .cte("touched")
+    )
+    return sa.select(
+        found.c.id,
+        found.c.subject_id,
+        found.c.expires_at,
+        found.c.revoked_at,
+        sa.select(sa.func.count()).select_from(touched).scalar_subquery(),
+    )

@@ -29,8 +29,19 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 async def get_unit(runtime: RuntimeDep) -> AsyncIterator[UnitOfWork]:
     """Commit when the route returns, roll back when it raises; before the response is sent."""
-    async with runtime.db.sessionmaker() as session, session.begin():
+    # Spelled out rather than ``async with sessionmaker() as s, s.begin()``: the transaction
+    # begins with the first statement either way, and this saves a greenlet switch for the
+    # explicit begin and the task the session's ``__aexit__`` creates to shield its close
+    # (FastAPI already shields this exit). Small (about 1% of a request), but on every one.
+    session = runtime.db.sessionmaker()
+    try:
         yield runtime.unit(session)
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
+    finally:
+        await session.close()
 
 
 Unit = Annotated[UnitOfWork, Depends(get_unit, scope="function")]

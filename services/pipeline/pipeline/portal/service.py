@@ -96,9 +96,7 @@ _changes = (
         sa.func.coalesce(
             sa.func.jsonb_agg(
                 aggregate_order_by(
-                    sa.func.jsonb_build_array(
-                        _sc.from_stage, _sc.to_stage, _sc.occurred_at
-                    ),
+                    sa.func.jsonb_build_array(_sc.from_stage, _sc.to_stage, _sc.occurred_at),
                     _sc.version,
                 )
             ),
