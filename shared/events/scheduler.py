@@ -67,6 +67,23 @@ class InviteExpiredV1(_InvitationEvent):
     final: bool = Field(description="True when no make-up window follows: the invite is closed.")
 
 
+class InvitationCancelledV1(_InvitationEvent):
+    event_type = "scheduler.invitation_cancelled.v1"
+    producer = "scheduler"
+    summary = "HR withdrew a waiting invitation; its link no longer works."
+
+    cancelled_by: Literal["hr", "admin"]
+    cancelled_at: AwareDatetime
+
+
+class InvitationDeadlineChangedV1(_InvitationEvent):
+    event_type = "scheduler.invitation_deadline_changed.v1"
+    producer = "scheduler"
+    summary = "HR moved a waiting invitation's deadline; reminders follow the new one."
+
+    deadline_at: AwareDatetime
+
+
 class ReminderDueV1(EventData):
     event_type = "scheduler.reminder_due.v1"
     producer = "scheduler"

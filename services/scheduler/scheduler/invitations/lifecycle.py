@@ -6,7 +6,8 @@ sent ──open──> opened ──custom window, nothing fits──> custom_re
                   AI interview completed ──> completed
 deadline: with a make-up window ──> expired (still actionable until makeup_until) ──> closed
           without one ──> closed
-stage left / application rejected or withdrawn / HR ──> cancelled
+stage left / application rejected or withdrawn / HR (any waiting state) ──> cancelled
+HR moves the deadline (any waiting state): expired ──> sent or opened again
 """
 
 from __future__ import annotations
@@ -78,3 +79,29 @@ def at_deadline(*, deadline_at: datetime, makeup_hours: int | None) -> Expiry:
     if makeup_hours:
         return Expiry("expired", deadline_at + timedelta(hours=makeup_hours), final=False)
     return Expiry("closed", None, final=True)
+
+
+class Change(StrEnum):
+    ALLOWED = "allowed"
+    BOOKED = "booked"  # the interview is what to cancel or move now (409)
+    FINISHED = "finished"  # completed, closed or cancelled: nothing left to change (409)
+
+
+def staff_change(state: str) -> Change:
+    """Whether HR may cancel the invitation or move its deadline: only while it waits for the
+    candidate (the make-up window included)."""
+    if state in WAITING:
+        return Change.ALLOWED
+    if state == "booked":
+        return Change.BOOKED
+    return Change.FINISHED
+
+
+def after_deadline_change(state: str, *, opened: bool) -> str:
+    """The state once HR has set a new (future) deadline: an invitation in its make-up window
+    waits before its deadline again, as ``opened`` if the candidate ever opened it, else
+    ``sent`` (whether it had been ``custom_requested`` before expiring is not kept); any other
+    waiting state is unchanged."""
+    if state == "expired":
+        return "opened" if opened else "sent"
+    return state

@@ -62,6 +62,10 @@ class Invitation(Base):
     # AI interviews: the application's version (stage_changed sequence) that created or last
     # changed the invitation, so an older stage change is recognised as stale.
     application_version: Mapped[int | None] = mapped_column(sa.Integer)
+    # Who cancelled it: a staff member's subject (by hand), or "pipeline" (the stage was left,
+    # the application rejected or withdrawn); the reason given by hand, if any.
+    cancelled_by: Mapped[str | None] = mapped_column(sa.Text)
+    cancel_reason: Mapped[str | None] = mapped_column(sa.Text)
     version: Mapped[int] = mapped_column(sa.Integer)
     created_by: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))

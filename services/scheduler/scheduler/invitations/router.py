@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
 from starlette.responses import Response, StreamingResponse
 
 from scheduler.interviews.models import Interview
@@ -27,6 +27,8 @@ from scheduler.invitations.schemas import (
     CandidateSlot,
     CustomWindow,
     CustomWindowAnswer,
+    DeadlineChange,
+    InvitationCancel,
     InvitationCreate,
     InvitationIssued,
     InvitationKind,
@@ -348,7 +350,7 @@ async def export_invitations(
     responses=error_responses(401, 403, 404, 422),
 )
 async def get_invitation(invitation: VisibleInvitation) -> Response:
-    return json_response(InvitationRead.of(invitation), headers={"ETag": f'"{invitation.version}"'})
+    return _invitation(invitation)
 
 
 @router.post(
@@ -369,6 +371,66 @@ async def reissue_link(invitation: LockedInvitation, unit: Unit) -> Response:
         status_code=201,
         headers={"Cache-Control": "no-store"},
     )
+
+
+def _invitation(invitation: Invitation) -> Response:
+    return json_response(InvitationRead.of(invitation), headers={"ETag": f'"{invitation.version}"'})
+
+
+@router.post(
+    "/v1/invitations/{invitation_id}/cancel",
+    response_model=InvitationRead,
+    summary="Withdraw a waiting invitation: its reminders and deadline are dropped and the "
+    "candidate's link stops working (410)",
+    description="Only while the invitation waits for the candidate (`sent`, `opened`, "
+    "`custom_requested`, or `expired` in its make-up window). A booked invitation is 409 "
+    "`invitation-booked` naming the interview (cancel it with `POST "
+    "/v1/interviews/{id}/cancel`); a completed, closed or cancelled one is 409 "
+    "`invitation-not-waiting`. The body and `If-Match` are optional. No event is emitted.",
+    responses=error_responses(400, 401, 403, 404, 409, 412, 422),
+)
+async def cancel_invitation(
+    invitation: LockedInvitation,
+    unit: Unit,
+    principal: Staff,
+    expected_version: IfMatch,
+    body: Annotated[InvitationCancel | None, Body()] = None,
+) -> Response:
+    service.check_version(invitation, expected_version)
+    cancelled = await service.cancel(
+        unit=unit,
+        invitation=invitation,
+        actor=principal.subject,
+        reason=body.reason if body is not None else None,
+        actor_role=principal.role.value,
+    )
+    return _invitation(cancelled)
+
+
+@router.post(
+    "/v1/invitations/{invitation_id}/deadline",
+    response_model=InvitationRead,
+    summary="Move a waiting invitation's deadline: the deadline timer moves and the reminders "
+    "are planned again for it",
+    description="`deadline_at` must lie in the future and at most 180 days ahead (422 "
+    "`bad-deadline`). Reminders of the policy whose time has already passed are not sent. An "
+    "invitation in its make-up window (`expired`) waits again as `opened` (or `sent` if never "
+    "opened), and the policy's make-up window follows the new deadline. Only while the "
+    "invitation waits for the candidate (409 otherwise). `If-Match` with the version read: 412 "
+    "when stale.",
+    responses=error_responses(400, 401, 403, 404, 409, 412, 422),
+)
+async def change_deadline(
+    body: DeadlineChange,
+    invitation: LockedInvitation,
+    unit: Unit,
+    expected_version: IfMatch,
+) -> Response:
+    service.check_version(invitation, expected_version)
+    changed = await service.change_deadline(
+        unit=unit, invitation=invitation, deadline_at=body.deadline_at
+    )
+    return _invitation(changed)
 
 
 # The candidate (``Authorization: Bearer <link token>``)

@@ -232,6 +232,15 @@ class InvitationRead(BaseModel):
         examples=[{"starts_at": "2025-03-05T02:00:00Z", "ends_at": "2025-03-05T04:00:00Z"}]
     )
     interview_id: uuid.UUID | None = Field(examples=[None])
+    cancelled_by: str | None = Field(
+        default=None,
+        description="Who cancelled it: the staff member's subject, or `pipeline` (stage left, "
+        "application rejected or withdrawn).",
+        examples=[None],
+    )
+    cancel_reason: str | None = Field(
+        default=None, description="The reason given when cancelling by hand.", examples=[None]
+    )
     version: int = Field(examples=[1])
     created_by: str = Field(examples=["hr-alice"])
     created_at: datetime = Field(examples=["2025-03-03T09:00:00Z"])
@@ -282,6 +291,27 @@ class BulkResult(BaseModel):
     existing: int = Field(examples=[1])
     failed: int = Field(examples=[1])
     rows: list[BulkRow] = Field(description="In the order of the request.")
+
+
+class InvitationCancel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="Why, for the record (kept on the invitation, not sent to the candidate).",
+        examples=["The position was filled."],
+    )
+
+
+class DeadlineChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    deadline_at: AwareDatetime = Field(
+        description="The new deadline (any offset): in the future, at most 180 days ahead.",
+        examples=["2025-03-10T18:00:00+08:00"],
+    )
 
 
 class LinkIssued(BaseModel):

@@ -31,6 +31,8 @@ from shared.auth.link_tokens import hash_token, new_token
 from shared.auth.principal import Principal
 from shared.events.scheduler import (
     CustomWindowRequestedV1,
+    InvitationCancelledV1,
+    InvitationDeadlineChangedV1,
     InvitationOpenedV1,
     InvitationSentV1,
     InviteExpiredV1,
@@ -620,6 +622,7 @@ async def close_ai_invitations(
         values["completed_at"] = now
     else:
         values["closed_at"] = now
+        values["cancelled_by"] = "pipeline"
     if application_version is not None:
         values["application_version"] = application_version
     ids = list(
@@ -685,6 +688,7 @@ async def cancel_waiting(
                 .values(
                     state="cancelled",
                     closed_at=now,
+                    cancelled_by="pipeline",
                     updated_at=now,
                     version=Invitation.version + 1,
                 )
@@ -710,6 +714,173 @@ async def _revoke_links(unit: UnitOfWork, invitation_id: uuid.UUID) -> None:
             table.c.revoked_at.is_(None),
         )
         .values(revoked_at=unit.clock.now())
+    )
+
+
+# Staff changes: cancelling by hand, moving the deadline
+
+# A deadline may be moved at most this far ahead of now.
+MAX_DEADLINE_AHEAD = timedelta(days=180)
+
+
+def check_version(invitation: Invitation, expected: int | None) -> None:
+    if expected is not None and expected != invitation.version:
+        raise version_mismatch(invitation.version)
+
+
+def _require_changeable(invitation: Invitation, *, action: str, instead: str) -> None:
+    """409 unless the invitation waits for the candidate; for a booked one ``instead`` names
+    the interview's route to use (``cancel`` or ``reschedule``)."""
+    found = lifecycle.staff_change(invitation.state)
+    if found is lifecycle.Change.BOOKED:
+        interview = invitation.interview_id
+        raise conflict(
+            f"This invitation is booked: {action} is no longer possible; "
+            f"{instead} the interview instead (POST /v1/interviews/{interview}/{instead}).",
+            slug="invitation-booked",
+            interview_id=str(interview) if interview else None,
+        )
+    if found is lifecycle.Change.FINISHED:
+        raise conflict(
+            f"This invitation is already {invitation.state}: {action} is only possible while "
+            "it waits for the candidate.",
+            slug="invitation-not-waiting",
+            state=invitation.state,
+        )
+
+
+async def cancel(
+    *,
+    unit: UnitOfWork,
+    invitation: Invitation,
+    actor: str,
+    reason: str | None,
+    actor_role: str = "hr",
+) -> Invitation:
+    """HR withdraws a waiting invitation: ``cancelled``, its reminders, deadline and make-up
+    timers cancelled, its links revoked (the candidate gets 410). A booked one is refused
+    (409): its interview is what to cancel."""
+    _require_changeable(invitation, action="cancelling it", instead="cancel")
+    now = unit.clock.now()
+    invitation.state = "cancelled"
+    invitation.closed_at = now
+    invitation.cancelled_by = actor
+    invitation.cancel_reason = reason
+    invitation.updated_at = now
+    await unit.session.flush()
+    await unit.timers.cancel_by_key_prefix(unit.session, key_prefix=timer_prefix(invitation.id))
+    await _revoke_links(unit, invitation.id)
+    await unit.emit(
+        InvitationCancelledV1(
+            invitation_id=invitation.id,
+            application_id=invitation.application_id,
+            job_id=invitation.job_id,
+            candidate_id=invitation.candidate_id,
+            kind=invitation.kind,
+            cancelled_by="admin" if actor_role == "admin" else "hr",
+            cancelled_at=now,
+        ),
+        subject=str(invitation.id),
+        sequence=invitation.version,
+    )
+    return invitation
+
+
+def check_deadline(deadline_at: datetime, now: datetime) -> None:
+    if deadline_at <= now:
+        raise _problem(
+            422, "Unprocessable content", "The new deadline must lie in the future.", "bad-deadline"
+        )
+    if deadline_at - now > MAX_DEADLINE_AHEAD:
+        raise _problem(
+            422,
+            "Unprocessable content",
+            "The new deadline may be at most 180 days ahead.",
+            "bad-deadline",
+        )
+
+
+async def change_deadline(
+    *, unit: UnitOfWork, invitation: Invitation, deadline_at: datetime
+) -> Invitation:
+    """HR moves the deadline of a waiting invitation: the deadline timer moves, the reminders
+    are planned again from the policy for the new deadline (only those still ahead: a reminder
+    whose time has passed is not sent now), the links last long enough for it. An invitation in
+    its make-up window waits before its deadline again (``lifecycle.after_deadline_change``);
+    the make-up window, if the policy has one, follows the new deadline."""
+    _require_changeable(invitation, action="moving its deadline", instead="reschedule")
+    now = unit.clock.now()
+    check_deadline(deadline_at, now)
+    policy = await unit.session.get(InvitationPolicy, invitation.candidate_group)
+    deadline_at = deadline_at.astimezone(UTC)
+    invitation.state = lifecycle.after_deadline_change(
+        invitation.state, opened=invitation.opened_at is not None
+    )
+    invitation.deadline_at = deadline_at
+    invitation.makeup_until = None
+    invitation.expired_at = None
+    invitation.updated_at = now
+    await unit.session.flush()
+    prefix = timer_prefix(invitation.id)
+    await unit.timers.cancel_by_key_prefix(unit.session, key_prefix=prefix)
+    rows: list[dict[str, Any]] = [
+        {
+            "kind": DEADLINE,
+            "key": f"{prefix}deadline",
+            "due_at": deadline_at,
+            "payload": {"invitation_id": str(invitation.id)},
+        }
+    ]
+    planned = reminders.plan_from_policy(
+        policy.reminders if policy else [], sent_at=invitation.sent_at, deadline_at=deadline_at
+    )
+    rows.extend(
+        {
+            "kind": REMINDER,
+            "key": f"{prefix}reminder:{key}",
+            "due_at": due_at,
+            "payload": {
+                "invitation_id": str(invitation.id),
+                "reminder": key,
+                "only_if_unopened": only_if_unopened,
+            },
+        }
+        for key, due_at, only_if_unopened in planned
+        if due_at > now
+    )
+    await schedule_many(unit.session, rows)
+    await _extend_links(
+        unit, invitation.id, _link_expiry(deadline_at, policy.makeup_hours if policy else None)
+    )
+    await unit.emit(
+        InvitationDeadlineChangedV1(
+            invitation_id=invitation.id,
+            application_id=invitation.application_id,
+            job_id=invitation.job_id,
+            candidate_id=invitation.candidate_id,
+            kind=invitation.kind,
+            deadline_at=deadline_at,
+        ),
+        subject=str(invitation.id),
+        sequence=invitation.version,
+    )
+    return invitation
+
+
+async def _extend_links(unit: UnitOfWork, invitation_id: uuid.UUID, until: datetime) -> None:
+    """Working links last at least ``until`` (never shortened: acting is refused by the
+    invitation's state, not by the link)."""
+    table = infra.link_tokens
+    assert table is not None
+    await unit.session.execute(
+        sa.update(table)
+        .where(
+            table.c.purpose == PURPOSE,
+            table.c.subject_id == str(invitation_id),
+            table.c.revoked_at.is_(None),
+            table.c.expires_at < until,
+        )
+        .values(expires_at=until)
     )
 
 
@@ -760,6 +931,8 @@ async def expire(*, unit: UnitOfWork, timers: Sequence[DueTimer]) -> int:
             .where(
                 i.id == sa.any_(sa.literal(ids, type_=sa.ARRAY(sa.Uuid))),
                 i.state.in_(sorted(lifecycle.PENDING)),
+                # A deadline HR has moved meanwhile is not due (its timer was rescheduled).
+                i.deadline_at <= now,
                 p.candidate_group == i.candidate_group,
             )
             .values(

@@ -320,6 +320,8 @@ def _upgrade_invitations() -> None:
         sa.Column("custom_window", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("interview_id", sa.UUID(), nullable=True),
         sa.Column("application_version", sa.Integer(), nullable=True),
+        sa.Column("cancelled_by", sa.Text(), nullable=True),
+        sa.Column("cancel_reason", sa.Text(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_by", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
