@@ -459,3 +459,50 @@ async def test_loader_reads_new_york_working_hours_across_the_dst_switch(
         timedelta(hours=9)
     ] * 3
     assert availability.free[interviewer][1] == (utc(2026, 3, 8, 13), utc(2026, 3, 8, 22))
+
+
+async def test_loader_keeps_microsecond_ends_exact_far_ahead_and_alike_resources_apart(
+    scheduler_http: Running, db: asyncpg.Connection
+) -> None:
+    # 2150: epoch microseconds beyond float8's 53 bits; alike resources share working time.
+    far_monday = date(2150, 3, 2)
+    await insert_calendar(db, "weekends-only")
+    busy = await insert_interviewer(db, calendar_id="weekends-only")
+    idle = await insert_interviewer(db, calendar_id="weekends-only")
+    room = await insert_room(db, calendar_id="weekends-only")
+    other_room = await insert_room(db, calendar_id="weekends-only")
+    odd = timedelta(seconds=7, microseconds=654_321)
+    block_start = at_local(far_monday, 10, 0, SH) + odd
+    block_end = at_local(far_monday, 11, 0, SH) + odd
+    await insert_busy_block(db, busy, block_start, block_end)
+    # A block unbounded on the left: busy from any time until its end.
+    await db.execute(
+        """INSERT INTO scheduler.busy_blocks (id, resource_kind, resource_id, during, source,
+                                              created_at)
+           VALUES ($1, 'room', $2, tstzrange(NULL, $3), 'api', now())""",
+        uuid.uuid4(),
+        room,
+        block_end,
+    )
+    start = at_local(far_monday, 0, 0, SH) + timedelta(microseconds=1)
+    end = at_local(far_monday, 23, 0, SH)
+
+    availability = await load(
+        scheduler_http,
+        interviewer_ids=[busy, idle],
+        room_ids=[room, other_room],
+        start=start,
+        end=end,
+    )
+
+    working = availability.free[idle]
+    assert working[0][0] == at_local(far_monday, 9, 0, SH)
+    assert working[-1][1] == at_local(far_monday, 18, 0, SH)
+    assert availability.free[busy] == subtract(working, [(block_start, block_end)])
+    assert (block_start, block_end) in zip(
+        [end for _, end in availability.free[busy]],
+        [start for start, _ in availability.free[busy]][1:],
+        strict=False,
+    )
+    assert availability.free[room] == [(block_end, end)]
+    assert availability.free[other_room] == [(start, end)]

@@ -366,6 +366,19 @@ async def test_an_admin_may_propose_for_any_job_and_read_it(
     assert fetched.status_code == 200
 
 
+async def test_a_job_the_scheduler_has_not_heard_of_is_404_even_for_an_admin(
+    service: Running, db: asyncpg.Connection
+) -> None:
+    await _arrange(db)
+    body = proposal_body(job_id=str(uuid.uuid4()), candidate_id=str(uuid.uuid4()))
+
+    response = await service.client.post(
+        f"/v1/applications/{uuid.uuid4()}/proposals", json=body, headers=auth("admin", "admin-zoe")
+    )
+
+    assert_problem(response, 404)
+
+
 async def test_an_unknown_proposal_is_404(service: Running) -> None:
     response = await service.client.get(f"/v1/proposals/{uuid.uuid4()}", headers=auth())
 

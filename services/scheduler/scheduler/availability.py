@@ -2,7 +2,7 @@
 
 The pure half turns working hours (local wall-clock times per ISO weekday in the resource's IANA
 zone), its holiday calendar, overrides, busy blocks and bookings into sorted, merged UTC
-intervals; the loader (``load_availability``) reads what it needs in four queries and calls
+intervals; the loader (``load_availability``) reads what it needs in one query and calls
 it. The slot algorithm consumes ``Availability`` and never touches the database.
 
 Rules (see ``docs/scheduler/resources.md``):
@@ -34,6 +34,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.busy_blocks.models import BusyBlock
@@ -372,30 +373,171 @@ def make_calendar(base: str, days: Mapping[date, str]) -> BusinessCalendar:
     return BusinessCalendar({d: cast(DayKind, k) for d, k in days.items()}, base=calendar_base)
 
 
-# The loader: four queries (interviewers, rooms, their calendars, and one UNION ALL of
-# overrides, busy blocks and bookings), SQLAlchemy Core rows, ends clipped to the range and
-# turned into epoch microseconds by PostgreSQL.
+# The loader: ONE prebuilt statement, one round trip, one row per resource (interviewers and rooms
+# in a UNION ALL), with its calendar's days and its time as arrays from LATERAL subqueries that
+# use the GiST indexes on (resource, during): no sort, no GROUP BY. Range ends are clipped to the
+# range and turned into epoch microseconds by PostgreSQL in float8 arithmetic that stays exact:
+# ``date_part('epoch', end - start)`` is at most the range (a few months), far inside float8's 53
+# bits, and the range start's own microseconds are added as a bigint.
+
+_IDS = postgresql.ARRAY(sa.Uuid)
+_AT = sa.DateTime(timezone=True)
+_P_INTERVIEWERS = sa.bindparam("interviewer_ids", type_=_IDS)
+_P_ROOMS = sa.bindparam("room_ids", type_=_IDS)
+_P_START = sa.bindparam("start", type_=_AT)
+_P_END = sa.bindparam("end", type_=_AT)
+_P_START_MICROS = sa.bindparam("start_micros", type_=sa.BigInteger)
+_P_WIDE_START = sa.bindparam("wide_start", type_=_AT)
+_P_WIDE_END = sa.bindparam("wide_end", type_=_AT)
+_P_DAY_LOW = sa.bindparam("day_low", type_=sa.Date)
+_P_DAY_HIGH = sa.bindparam("day_high", type_=sa.Date)
+_WINDOW = sa.func.tstzrange(_P_START, _P_END)
+_MILLION = sa.literal_column("1000000", sa.BigInteger)
+_AVAILABLE: sa.ColumnElement[str] = sa.literal_column("'available'", sa.Text)
 
 
-def _micros_in(column: Any, bound: datetime, pick: Any) -> sa.ColumnElement[int]:
-    """``column`` (a range end, NULL when unbounded) clipped by ``bound`` with ``pick``
-    (``greatest``/``least`` skip NULLs, and infinities fall back to ``bound``), as microseconds."""
-    clipped = pick(column, sa.literal(bound, sa.DateTime(timezone=True)))
-    return sa.cast(sa.func.extract("epoch", clipped) * 1_000_000, sa.BigInteger)
+def _micros(clipped: sa.ColumnElement[datetime]) -> sa.ColumnElement[int]:
+    """An instant inside ``[start, end]`` as epoch microseconds (see above: exact)."""
+    offset = sa.func.date_part(sa.literal_column("'epoch'"), clipped - _P_START)
+    return _P_START_MICROS + sa.cast(offset * _MILLION, sa.BigInteger)
 
 
-def _lower(during: Any, start: datetime) -> sa.ColumnElement[int]:
-    return _micros_in(sa.func.lower(during), start, sa.func.greatest)
-
-
-def _upper(during: Any, end: datetime) -> sa.ColumnElement[int]:
-    return _micros_in(sa.func.upper(during), end, sa.func.least)
-
-
-def _window(start: datetime, end: datetime) -> sa.ColumnElement[Any]:
-    return sa.func.tstzrange(
-        sa.literal(start, sa.DateTime(timezone=True)), sa.literal(end, sa.DateTime(timezone=True))
+def _spans(during: Any) -> tuple[sa.ColumnElement[int], sa.ColumnElement[int]]:
+    """``during`` clipped to the range (``greatest``/``least`` skip a NULL, unbounded end and
+    turn infinities into the bound), as microseconds."""
+    return (
+        _micros(sa.func.greatest(sa.func.lower(during), _P_START)),
+        _micros(sa.func.least(sa.func.upper(during), _P_END)),
     )
+
+
+def _availability_statement() -> sa.Select[Any]:
+    resources = sa.union_all(
+        sa.select(
+            sa.false().label("is_room"),
+            Interviewer.id,
+            Interviewer.time_zone,
+            Interviewer.active,
+            Interviewer.calendar_id,
+            Interviewer.max_per_day.label("limit_a"),
+            Interviewer.max_per_week.label("limit_b"),
+            Interviewer.skills.label("tags"),
+            sa.null().cast(sa.Text).label("location"),
+            Interviewer.working_hours,
+        ).where(Interviewer.id == sa.any_(_P_INTERVIEWERS)),
+        sa.select(
+            sa.true(),
+            Room.id,
+            Room.time_zone,
+            Room.active,
+            Room.calendar_id,
+            Room.capacity,
+            sa.null().cast(sa.Integer),
+            Room.equipment,
+            Room.location,
+            sa.null().cast(postgresql.JSONB),
+        ).where(Room.id == sa.any_(_P_ROOMS)),
+    ).subquery("resource")
+    r = resources.c
+
+    calendar = (
+        sa.select(
+            sa.func.array_agg(HolidayCalendarDay.day).label("days"),
+            sa.func.array_agg(HolidayCalendarDay.kind).label("kinds"),
+        )
+        .where(
+            HolidayCalendarDay.calendar_id == r.calendar_id,
+            HolidayCalendarDay.day.between(_P_DAY_LOW, _P_DAY_HIGH),
+        )
+        .lateral("calendar_days")
+    )
+
+    # What blocks the resource: busy blocks, active bookings, and an interviewer's
+    # ``unavailable`` overrides (``&&`` the range: their clipped ends are never empty).
+    busy = _spans(BusyBlock.during)
+    booked = _spans(Booking.during)
+    unavailable = _spans(AvailabilityOverride.during)
+    blocking = sa.union_all(
+        sa.select(busy[0].label("low"), busy[1].label("high"))
+        .where(BusyBlock.resource_id == r.id, BusyBlock.during.op("&&")(_WINDOW))
+        .correlate(resources),
+        sa.select(*booked)
+        .where(Booking.resource_id == r.id, Booking.active, Booking.during.op("&&")(_WINDOW))
+        .correlate(resources),
+        sa.select(*unavailable)
+        .where(
+            AvailabilityOverride.interviewer_id == r.id,
+            AvailabilityOverride.kind != _AVAILABLE,
+            AvailabilityOverride.during.op("&&")(_WINDOW),
+        )
+        .correlate(resources),
+    ).subquery("blocking")
+    blocked = sa.select(
+        sa.func.array_agg(blocking.c.low).label("lows"),
+        sa.func.array_agg(blocking.c.high).label("highs"),
+    ).lateral("blocked")
+
+    adds = _spans(AvailabilityOverride.during)
+    added = (
+        sa.select(
+            sa.func.array_agg(adds[0]).label("lows"), sa.func.array_agg(adds[1]).label("highs")
+        )
+        .where(
+            AvailabilityOverride.interviewer_id == r.id,
+            AvailabilityOverride.kind == _AVAILABLE,
+            AvailabilityOverride.during.op("&&")(_WINDOW),
+        )
+        .lateral("added")
+    )
+
+    # Interview starts of an interviewer's active bookings over the whole weeks around the
+    # range, for the daily and weekly caps.
+    starts = (
+        sa.select(sa.func.array_agg(Interview.starts_at).label("starts"))
+        .select_from(Booking)
+        .join(Interview, Interview.id == Booking.interview_id)
+        .where(
+            Booking.resource_id == r.id,
+            Booking.resource_kind == sa.literal_column("'interviewer'"),
+            Booking.active,
+            Booking.during.op("&&")(sa.func.tstzrange(_P_WIDE_START, _P_WIDE_END)),
+        )
+        .lateral("starts")
+    )
+
+    on = sa.true()
+    return (
+        sa.select(
+            r.is_room,
+            r.id,
+            r.time_zone,
+            r.active,
+            r.calendar_id,
+            r.limit_a,
+            r.limit_b,
+            r.tags,
+            r.location,
+            r.working_hours,
+            HolidayCalendar.base,
+            calendar.c.days,
+            calendar.c.kinds,
+            blocked.c.lows,
+            blocked.c.highs,
+            added.c.lows,
+            added.c.highs,
+            starts.c.starts,
+        )
+        .select_from(resources)
+        .outerjoin(HolidayCalendar, HolidayCalendar.id == r.calendar_id)
+        .outerjoin(calendar, on)
+        .outerjoin(blocked, on)
+        .outerjoin(added, on)
+        .outerjoin(starts, on)
+    )
+
+
+AVAILABILITY = _availability_statement()
+"""Built once (its SQL is compiled once and cached by SQLAlchemy); bound per call."""
 
 
 async def load_availability(
@@ -407,7 +549,7 @@ async def load_availability(
     end: datetime,
 ) -> Availability:
     """Free time of the given interviewers and rooms over ``[start, end)``, and the interviewers'
-    booked counts per local day and ISO week; four queries, whatever the count.
+    booked counts per local day and ISO week; one query, whatever the count.
     Unknown ids are left out of the answer."""
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("start and end must be timezone-aware")
@@ -420,186 +562,107 @@ async def load_availability(
     if not interviewer_list and not room_list:
         return answer
 
-    interviewers = (
-        (
-            await session.execute(
-                sa.select(
-                    Interviewer.id,
-                    Interviewer.time_zone,
-                    Interviewer.max_per_day,
-                    Interviewer.max_per_week,
-                    Interviewer.skills,
-                    Interviewer.active,
-                    Interviewer.calendar_id,
-                    Interviewer.working_hours,
-                ).where(Interviewer.id.in_(interviewer_list))
-            )
-        ).all()
-        if interviewer_list
-        else []
-    )
-    rooms = (
-        (
-            await session.execute(
-                sa.select(
-                    Room.id,
-                    Room.time_zone,
-                    Room.capacity,
-                    Room.location,
-                    Room.equipment,
-                    Room.active,
-                    Room.calendar_id,
-                ).where(Room.id.in_(room_list))
-            )
-        ).all()
-        if room_list
-        else []
-    )
-    if not interviewers and not rooms:
-        return answer
-
+    lo, hi = to_micros(start), to_micros(end)
     # Local dates may reach a day beyond the UTC range either side; weeks for caps a week.
-    day_low, day_high = (start - timedelta(days=8)).date(), (end + timedelta(days=8)).date()
-    calendar_ids = {i.calendar_id for i in interviewers} | {r.calendar_id for r in rooms}
-    calendar_rows = (
-        await session.execute(
-            sa.select(
-                HolidayCalendar.id,
-                HolidayCalendar.base,
-                HolidayCalendarDay.day,
-                HolidayCalendarDay.kind,
-            )
-            .outerjoin(
-                HolidayCalendarDay,
-                sa.and_(
-                    HolidayCalendarDay.calendar_id == HolidayCalendar.id,
-                    HolidayCalendarDay.day.between(day_low, day_high),
-                ),
-            )
-            .where(HolidayCalendar.id.in_(calendar_ids))
-        )
-    ).all()
-    bases: dict[str, str] = {}
-    days: dict[str, dict[date, str]] = defaultdict(dict)
-    for calendar_id, calendar_base, day, kind in calendar_rows:
-        bases[calendar_id] = calendar_base
-        if day is not None:
-            days[calendar_id][day] = kind
-    calendars = {cid: make_calendar(b, days[cid]) for cid, b in bases.items()}
-
-    # Overrides, busy blocks and bookings in one round trip, one row per resource and kind:
-    # (adds time?, resource, lows, highs, interview starts), ends clipped to the range and in
-    # microseconds (both arrays come from one aggregate pass, so they pair up; sorted here).
-    # Bookings over the whole weeks around the range (for the caps); those outside the range
-    # clip to empty and are left out of the ends.
-    window = _window(start, end)
-    wide = _window(start - timedelta(days=8), end + timedelta(days=8))
-    present = [i.id for i in interviewers] + [r.id for r in rooms]
-    no_start = sa.null().cast(sa.DateTime(timezone=True))
-    parts: list[sa.Select[bool, uuid.UUID, int, int, datetime]] = []
-    if interviewers:
-        parts.append(
-            sa.select(
-                (AvailabilityOverride.kind == "available").label("adds"),
-                AvailabilityOverride.interviewer_id.label("resource_id"),
-                _lower(AvailabilityOverride.during, start).label("low"),
-                _upper(AvailabilityOverride.during, end).label("high"),
-                no_start.label("starts_at"),
-            ).where(
-                AvailabilityOverride.interviewer_id.in_([i.id for i in interviewers]),
-                AvailabilityOverride.during.op("&&")(window),
-            )
-        )
-    parts.append(
-        sa.select(
-            sa.false(),
-            BusyBlock.resource_id,
-            _lower(BusyBlock.during, start),
-            _upper(BusyBlock.during, end),
-            no_start,
-        ).where(BusyBlock.resource_id.in_(present), BusyBlock.during.op("&&")(window))
-    )
-    parts.append(
-        sa.select(
-            sa.false(),
-            Booking.resource_id,
-            _lower(Booking.during, start),
-            _upper(Booking.during, end),
-            sa.case((Booking.resource_kind == "interviewer", Interview.starts_at), else_=no_start),
-        )
-        .join(Interview, Interview.id == Booking.interview_id)
-        .where(Booking.resource_id.in_(present), Booking.active, Booking.during.op("&&")(wide))
-    )
-    times = sa.union_all(*parts).subquery("times")
-    nonempty = times.c.low < times.c.high
+    week = timedelta(days=8)
     rows = (
         await session.execute(
-            sa.select(
-                times.c.adds,
-                times.c.resource_id,
-                sa.func.array_agg(times.c.low).filter(nonempty),
-                sa.func.array_agg(times.c.high).filter(nonempty),
-                sa.func.array_agg(times.c.starts_at).filter(times.c.starts_at.is_not(None)),
-            ).group_by(times.c.adds, times.c.resource_id)
+            AVAILABILITY,
+            {
+                "interviewer_ids": interviewer_list,
+                "room_ids": room_list,
+                "start": start,
+                "end": end,
+                "start_micros": lo,
+                "wide_start": start - week,
+                "wide_end": end + week,
+                "day_low": (start - week).date(),
+                "day_high": (end + week).date(),
+            },
         )
     ).all()
 
-    available: dict[uuid.UUID, Spans] = defaultdict(list)
-    blocked: dict[uuid.UUID, Spans] = defaultdict(list)
-    starts: dict[uuid.UUID, list[datetime]] = defaultdict(list)
-    for adds, resource_id, lows, highs, starts_at in rows:
-        if starts_at:
-            starts[resource_id].extend(starts_at)
-        if lows:
-            (available if adds else blocked)[resource_id].extend(zip(lows, highs, strict=True))
-
-    lo, hi = to_micros(start), to_micros(end)
-    for interviewer in interviewers:
-        info = InterviewerInfo(
-            id=interviewer.id,
-            time_zone=interviewer.time_zone,
-            max_per_day=interviewer.max_per_day,
-            max_per_week=interviewer.max_per_week,
-            skills=tuple(interviewer.skills or ()),
-            active=interviewer.active,
-        )
-        answer.interviewers[interviewer.id] = info
-        per_day, per_week = count_bookings(starts[interviewer.id], interviewer.time_zone)
-        answer.booked_per_day[interviewer.id] = per_day
-        answer.booked_per_week[interviewer.id] = per_week
-        if not interviewer.active:
-            answer.free[interviewer.id] = []
+    calendars: dict[str, BusinessCalendar] = {}
+    # Resources alike (same zone, calendar and hours: rooms, a team) share their working time.
+    bases: dict[tuple[Any, ...], Spans] = {}
+    for row in rows:
+        (
+            is_room,
+            resource_id,
+            time_zone,
+            active,
+            calendar_id,
+            limit_a,
+            limit_b,
+            tags,
+            location,
+            working_hours,
+            calendar_base,
+            days,
+            kinds,
+            lows,
+            highs,
+            add_lows,
+            add_highs,
+            starts_at,
+        ) = row
+        if is_room:
+            answer.rooms[resource_id] = RoomInfo(
+                id=resource_id,
+                time_zone=time_zone,
+                capacity=limit_a,
+                location=location,
+                equipment=tuple(tags or ()),
+                active=active,
+            )
+        else:
+            answer.interviewers[resource_id] = InterviewerInfo(
+                id=resource_id,
+                time_zone=time_zone,
+                max_per_day=limit_a,
+                max_per_week=limit_b,
+                skills=tuple(tags or ()),
+                active=active,
+            )
+            per_day, per_week = count_bookings(starts_at or (), time_zone)
+            answer.booked_per_day[resource_id] = per_day
+            answer.booked_per_week[resource_id] = per_week
+        if not active:
+            answer.free[resource_id] = []
             continue
-        calendar = calendars.get(interviewer.calendar_id, CHINA)
-        base = _working_spans(
-            interviewer.working_hours, interviewer.time_zone, calendar, start, end
+        calendar = calendars.get(calendar_id)
+        if calendar is None:
+            calendar = calendars[calendar_id] = (
+                make_calendar(calendar_base, dict(zip(days, kinds, strict=True)) if days else {})
+                if calendar_base is not None
+                else CHINA
+            )
+        key: tuple[Any, ...] = (
+            (time_zone, calendar_id)
+            if is_room
+            else (time_zone, calendar_id, _hours_key(working_hours))
         )
+        base = bases.get(key)
+        if base is None:
+            base = bases[key] = (
+                _room_spans(time_zone, calendar, start, end)
+                if is_room
+                else _working_spans(working_hours, time_zone, calendar, start, end)
+            )
         answer.free.set_micros(
-            interviewer.id,
+            resource_id,
             _free_spans(
                 base,
                 lo=lo,
                 hi=hi,
-                available=available[interviewer.id],
-                blocked=blocked[interviewer.id],
+                available=list(zip(add_lows, add_highs, strict=True)) if add_lows else [],
+                blocked=list(zip(lows, highs, strict=True)) if lows else [],
             ),
         )
-
-    for room in rooms:
-        answer.rooms[room.id] = RoomInfo(
-            id=room.id,
-            time_zone=room.time_zone,
-            capacity=room.capacity,
-            location=room.location,
-            equipment=tuple(room.equipment or ()),
-            active=room.active,
-        )
-        if not room.active:
-            answer.free[room.id] = []
-            continue
-        calendar = calendars.get(room.calendar_id, CHINA)
-        base = _room_spans(room.time_zone, calendar, start, end)
-        answer.free.set_micros(
-            room.id, _free_spans(base, lo=lo, hi=hi, available=[], blocked=blocked[room.id])
-        )
     return answer
+
+
+def _hours_key(working_hours: WorkingHours) -> tuple[Any, ...]:
+    return tuple(
+        sorted((day, tuple(tuple(span) for span in spans)) for day, spans in working_hours.items())
+    )

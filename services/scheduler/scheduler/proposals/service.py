@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scheduler.availability import Availability, load_availability
 from scheduler.interview_needs.models import InterviewNeed
 from scheduler.interviewers.models import Interviewer, Pool, PoolMember
-from scheduler.jobs.dependencies import require_visible_job
+from scheduler.jobs.models import Job
 from scheduler.proposals.models import Proposal
 from scheduler.proposals.schemas import ProposalCreate
 from scheduler.rooms.models import Room
@@ -26,7 +26,7 @@ from scheduler.slots.request import (
     RoomRequirement,
     SlotRequest,
 )
-from shared.auth.principal import Principal
+from shared.auth.principal import Principal, Role
 from shared.events.scheduler import InterviewProposedV1, Slot
 from shared.problems import Problem, not_found
 from shared.unit import UnitOfWork
@@ -203,6 +203,34 @@ async def slot_request(*, session: AsyncSession, body: ProposalCreate) -> SlotRe
     )
 
 
+_P_APPLICATION = sa.bindparam("application_id", type_=sa.Uuid)
+_P_JOB = sa.bindparam("job_id", type_=sa.Uuid)
+_ONE = sa.select(sa.literal_column("1").label("one")).subquery("one")
+PARTIES = (
+    sa.select(
+        InterviewNeed.job_id,
+        InterviewNeed.candidate_id,
+        sa.select(Job.owner_ids)
+        .where(Job.id == sa.func.coalesce(InterviewNeed.job_id, _P_JOB))
+        .scalar_subquery(),
+    )
+    .select_from(_ONE)
+    .outerjoin(InterviewNeed, InterviewNeed.application_id == _P_APPLICATION)
+)
+"""The application's interview need (NULLs when the scheduler has none) and the owners of its
+job, or of the body's job when there is no need (NULL: no such job); one round trip, built
+once."""
+
+
+def _may_act(principal: Principal, owner_ids: list[str] | None) -> bool:
+    """As ``require_visible_job``: admins on every known job, HR on the jobs they own."""
+    if owner_ids is None:
+        return False
+    return principal.role is Role.ADMIN or (
+        principal.role is Role.HR and principal.subject in owner_ids
+    )
+
+
 async def application_parties(
     *,
     session: AsyncSession,
@@ -214,17 +242,17 @@ async def application_parties(
     """The application's job and candidate: from its interview need when the scheduler has one
     (the body's values must then agree), else from the body (then required). 404 unless the
     principal may act on the job."""
-    need = await session.get(InterviewNeed, application_id)
-    if need is not None:
-        try:
-            await require_visible_job(session, principal, need.job_id)
-        except Problem:
-            raise not_found("application", application_id) from None
-        if job_id is not None and job_id != need.job_id:
+    need_job_id, need_candidate_id, owner_ids = (
+        await session.execute(PARTIES, {"application_id": application_id, "job_id": job_id})
+    ).one()
+    if need_job_id is not None:
+        if not _may_act(principal, owner_ids):
+            raise not_found("application", application_id)
+        if job_id is not None and job_id != need_job_id:
             raise invalid_field("job_id", "The application belongs to another job.")
-        if candidate_id is not None and candidate_id != need.candidate_id:
+        if candidate_id is not None and candidate_id != need_candidate_id:
             raise invalid_field("candidate_id", "The application belongs to another candidate.")
-        return need.job_id, need.candidate_id
+        return need_job_id, need_candidate_id
     if job_id is None:
         raise invalid_field(
             "job_id", "Required: the scheduler has not heard of this application.", code="missing"
@@ -235,7 +263,8 @@ async def application_parties(
             "Required: the scheduler has not heard of this application.",
             code="missing",
         )
-    await require_visible_job(session, principal, job_id)
+    if not _may_act(principal, owner_ids):
+        raise not_found("job", job_id)
     return job_id, candidate_id
 
 
