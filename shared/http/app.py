@@ -126,5 +126,46 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     response["content"] = {PROBLEM_CONTENT_TYPE: {"schema": problem_ref}}
             if "422" in responses:
                 responses["422"]["description"] = "Invalid input; `errors` names each field"
+            for param in operation.get("parameters", []):
+                _give_example(param)
     app.openapi_schema = document
     return document
+
+
+# Examples for parameters whose route gave none, derived from their type, so that every
+# operation in the document can be tried as it stands.
+_EXAMPLE_BY_FORMAT = {
+    "uuid": "3f2b8c1e-6d4a-4f7b-9a51-2c0e8d7b6a90",
+    "date": "2026-10-08",
+    "date-time": "2026-10-08T09:30:00+08:00",
+}
+_EXAMPLE_BY_NAME = {
+    "limit": 50,
+    "cursor": "eyJrIjpbIjIwMjYtMTAtMDhUMDE6MzA6MDBaIl19",
+}
+
+
+def _give_example(param: dict[str, Any]) -> None:
+    schema = param.get("schema", {})
+    if "example" in param or "examples" in param or "examples" in schema:
+        return
+    example = _example_for(param["name"], schema)
+    if example is not None:
+        param["example"] = example
+
+
+def _example_for(name: str, schema: dict[str, Any]) -> Any:
+    if name in _EXAMPLE_BY_NAME:
+        return _EXAMPLE_BY_NAME[name]
+    for option in [schema, *schema.get("anyOf", [])]:
+        if "enum" in option:
+            return option["enum"][0]
+        if option.get("format") in _EXAMPLE_BY_FORMAT:
+            return _EXAMPLE_BY_FORMAT[option["format"]]
+        if option.get("type") == "boolean":
+            return True
+        if option.get("type") == "integer":
+            return option.get("default", max(1, option.get("minimum", 1)))
+    if "default" in schema:
+        return schema["default"]
+    return None

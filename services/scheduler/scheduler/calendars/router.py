@@ -21,7 +21,9 @@ from shared.problems import error_responses
 
 router = APIRouter(prefix="/v1/calendars", tags=["calendars"])
 
-CalendarPath = Annotated[str, Path(max_length=40, description="The calendar's id.")]
+CalendarPath = Annotated[
+    str, Path(max_length=40, description="The calendar's id.", examples=["cn"])
+]
 
 
 @router.get(

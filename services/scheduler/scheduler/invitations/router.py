@@ -65,7 +65,9 @@ from shared.unit import UnitOfWork
 router = APIRouter(tags=["invitations"])
 
 Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
-Group = Annotated[str, Path(pattern=GROUP_PATTERN, description="The candidate group.")]
+Group = Annotated[
+    str, Path(pattern=GROUP_PATTERN, description="The candidate group.", examples=["campus"])
+]
 MAX_WINDOW = timedelta(hours=12)
 MAX_AHEAD = timedelta(days=180)
 
