@@ -13,7 +13,7 @@ from aio_pika.abc import AbstractRobustConnection
 from pipeline.app import spec as pipeline_spec
 from scheduler.app import spec as scheduler_spec
 from shared.events.envelope import CloudEvent
-from shared.events.pipeline import AiInterviewCompletedV1, StageRef
+from shared.events.pipeline import AiInterviewCompletedV1, ApplicationCreatedV1, StageRef
 from tests.pipeline.stage_changed_events import (
     AI_INTERVIEW,
     ROUND_1,
@@ -108,6 +108,51 @@ async def test_leaving_the_stage_cancels_and_a_stale_entry_does_not_reopen(
         "SELECT count(*) FROM scheduler.invitations WHERE application_id = $1", application.id
     )
     assert count == 1
+
+
+def _created(application: AnApplication, stage: StageRef) -> CloudEvent:
+    data = ApplicationCreatedV1(
+        application_id=application.id,
+        job_id=application.job_id,
+        candidate_id=application.candidate_id,
+        stage=stage,
+        source="api",
+        locale="zh-CN",
+        occurred_at=ENTERED,
+    )
+    return CloudEvent(
+        id=uuid.uuid4(),
+        source="/pipeline",
+        type=ApplicationCreatedV1.event_type,
+        time=data.occurred_at,
+        subject=str(application.id),
+        data=data.model_dump(mode="json"),
+        sequence=1,
+    )
+
+
+async def test_an_application_starting_in_an_ai_interview_stage_is_invited(
+    scheduler: Running, amqp: AbstractRobustConnection, db: asyncpg.Connection
+) -> None:
+    application = AnApplication()
+    other = AnApplication()
+
+    await deliver(amqp, _created(application, AI_INTERVIEW))
+    await deliver(amqp, _created(other, SCREENING))
+
+    invitation = await _ai_invitation(scheduler.client, application.id, "sent")
+    assert datetime.fromisoformat(invitation["deadline_at"]) == ENTERED + timedelta(hours=72)
+    assert "deadline" in await pending_timers(db, invitation["id"])
+    # Redelivered (another event id): still one invitation; a first stage of another kind: none.
+    await deliver(amqp, _created(application, AI_INTERVIEW))
+    await deliver(amqp, _completed(application))
+    await _ai_invitation(scheduler.client, application.id, "completed")
+    counts = await db.fetch(
+        """SELECT application_id, count(*) AS n FROM scheduler.invitations
+           WHERE application_id = ANY($1::uuid[]) GROUP BY application_id""",
+        [application.id, other.id],
+    )
+    assert {row["application_id"]: row["n"] for row in counts} == {application.id: 1}
 
 
 async def test_a_completion_handled_after_the_move_on_still_records_the_interview_as_done(

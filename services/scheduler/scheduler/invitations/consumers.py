@@ -9,7 +9,7 @@ from scheduler.interview_needs.models import ApplicationStage
 from scheduler.invitations import service
 from scheduler.invitations.models import Invitation
 from shared.events.envelope import ReceivedEvent
-from shared.events.pipeline import AiInterviewCompletedV1, StageChangedV1
+from shared.events.pipeline import AiInterviewCompletedV1, ApplicationCreatedV1, StageChangedV1
 from shared.unit import UnitOfWork
 
 AI_INTERVIEW_STAGE_KIND = "ai_interview"
@@ -64,6 +64,46 @@ async def track_ai_interview_invitation(
         )
     ).scalar_one_or_none()
     if known is not None and known >= version:
+        return
+    await service.open_ai_invitation(
+        unit=unit,
+        application_id=data.application_id,
+        job_id=data.job_id,
+        candidate_id=data.candidate_id,
+        application_version=version,
+        sent_at=data.occurred_at,
+    )
+
+
+@handlers.on(ApplicationCreatedV1, name="scheduler.invite_new_application_to_ai_interview")
+async def invite_new_application_to_ai_interview(
+    unit: UnitOfWork, event: ReceivedEvent[ApplicationCreatedV1]
+) -> None:
+    """An application that starts in an AI-interview stage (the usual first stage) gets its
+    ``ai_interview`` invitation like one that moves into it later. Ignored when a newer stage
+    change of the application was already handled, or an invitation exists."""
+    data = event.data
+    if data.stage.kind != AI_INTERVIEW_STAGE_KIND:
+        return
+    version = event.envelope.sequence or 1
+    newest = (
+        await unit.session.execute(
+            sa.select(ApplicationStage.application_version).where(
+                ApplicationStage.application_id == data.application_id
+            )
+        )
+    ).scalar_one_or_none()
+    if newest is not None and newest > version:
+        return
+    known = (
+        await unit.session.execute(
+            sa.select(sa.func.count()).where(
+                Invitation.application_id == data.application_id,
+                Invitation.kind == service.AI,
+            )
+        )
+    ).scalar_one()
+    if known:
         return
     await service.open_ai_invitation(
         unit=unit,
