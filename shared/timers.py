@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -116,10 +116,19 @@ class Timers:
         due_at: datetime,
         payload: dict[str, Any] | None = None,
     ) -> None:
-        if due_at.tzinfo is None:
+        await self.schedule_many(
+            session, [{"kind": kind, "key": key, "due_at": due_at, "payload": payload or {}}]
+        )
+
+    async def schedule_many(self, session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+        """Set (or re-arm) many timers in one statement; each row has ``kind``, ``key``,
+        ``due_at`` and ``payload``. An existing (kind, key) is rescheduled and pending again."""
+        if not rows:
+            return
+        if any(row["due_at"].tzinfo is None for row in rows):
             raise ValueError("due_at must be timezone-aware")
         t = self._table
-        statement = pg_insert(t).values(kind=kind, key=key, due_at=due_at, payload=payload or {})
+        statement = pg_insert(t).values(list(rows))
         await session.execute(
             statement.on_conflict_do_update(
                 index_elements=[t.c.kind, t.c.key],

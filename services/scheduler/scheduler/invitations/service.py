@@ -344,7 +344,7 @@ async def _insert_live(
         ],
         now=now,
     )
-    await schedule_many(session, _timer_rows(created))
+    await unit.timers.schedule_many(session, _timer_rows(created))
     await unit.emit_many(
         [
             (
@@ -483,28 +483,6 @@ def _timer_rows(created: Iterable[_Ready]) -> list[dict[str, Any]]:
     return rows
 
 
-async def schedule_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """``unit.timers.schedule`` for many timers in one statement (same upsert on kind, key)."""
-    if not rows:
-        return
-    table = infra.timers
-    statement = pg_insert(table).values(rows)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[table.c.kind, table.c.key],
-            set_={
-                "due_at": statement.excluded.due_at,
-                "payload": statement.excluded.payload,
-                "state": "pending",
-                "attempts": 0,
-                "last_error": None,
-                "fired_at": None,
-                "updated_at": sa.func.now(),
-            },
-        )
-    )
-
-
 # AI interviews (from the pipeline's events)
 
 
@@ -558,7 +536,7 @@ async def open_ai_invitation(
         outcome=RowOutcome(application_id, "created"),
         values=values,
     )
-    await schedule_many(session, _timer_rows([item]))
+    await unit.timers.schedule_many(session, _timer_rows([item]))
     await unit.emit(
         InvitationSentV1(
             invitation_id=invitation_id,
@@ -848,7 +826,7 @@ async def change_deadline(
         for key, due_at, only_if_unopened in planned
         if due_at > now
     )
-    await schedule_many(unit.session, rows)
+    await unit.timers.schedule_many(unit.session, rows)
     await _extend_links(
         unit, invitation.id, _link_expiry(deadline_at, policy.makeup_hours if policy else None)
     )
@@ -974,7 +952,7 @@ async def expire(*, unit: UnitOfWork, timers: Sequence[DueTimer]) -> int:
             for row in rows
         ]
     )
-    await schedule_many(
+    await unit.timers.schedule_many(
         unit.session,
         [
             {
