@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from fastapi import APIRouter
@@ -34,6 +34,23 @@ from shared.unit import UnitOfWork
 log = get_logger(__name__)
 
 
+class Worker(Protocol):
+    """A service's own background loop (the notifier's dispatcher, say), started and stopped
+    with the process and counted in readiness."""
+
+    name: str
+
+    def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    @property
+    def alive(self) -> bool: ...
+
+
+WorkerFactory = Callable[["Runtime"], Worker]
+
+
 @dataclass(frozen=True)
 class ServiceSpec:
     """Everything the shared runtime needs to know about one service."""
@@ -51,6 +68,7 @@ class ServiceSpec:
     timer_handlers: TimerHandlers = field(default_factory=TimerHandlers)
     openapi_tags: Sequence[dict[str, Any]] = ()
     extensions: Sequence[str] = ()
+    workers: Sequence[WorkerFactory] = ()
 
 
 class Runtime:
@@ -105,6 +123,7 @@ class Runtime:
                 outbox=self.outbox,
                 timers=self.timers,
                 clock=clock,
+                settings=settings,
                 concurrency=min(settings.consumer_workers, max(1, settings.db_pool_size - 2)),
                 max_batch=settings.consumer_max_batch,
             )
@@ -120,13 +139,16 @@ class Runtime:
                 batch_size=settings.timer_batch_size,
                 max_attempts=settings.timer_max_attempts,
             )
+        self.workers: list[Worker] = (
+            [factory(self) for factory in spec.workers] if settings.run_workers else []
+        )
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self._running_jobs: set[asyncio.Task[Any]] = set()
         self._timer_drain: asyncio.Task[int] | None = None
         self._started = False
 
     def unit(self, session: AsyncSession) -> UnitOfWork:
-        return UnitOfWork(session, self.outbox, self.timers, self.clock)
+        return UnitOfWork(session, self.outbox, self.timers, self.clock, self.settings)
 
     async def start(self) -> None:
         if self.broker is not None:
@@ -146,6 +168,8 @@ class Runtime:
                 max_instances=1,
                 coalesce=True,
             )
+        for worker in self.workers:
+            worker.start()
         self.scheduler.add_job(
             self._scheduled,
             "interval",
@@ -163,6 +187,7 @@ class Runtime:
             relay=self.relay is not None,
             consumer=self.consumer is not None,
             timers=self.timer_runner is not None,
+            workers=[worker.name for worker in self.workers],
         )
 
     async def _scheduled(self, job: Callable[[], Awaitable[object]]) -> None:
@@ -192,6 +217,8 @@ class Runtime:
             self.timer_runner.stop()
         if self._running_jobs:
             await asyncio.wait(set(self._running_jobs), timeout=10)
+        for worker in self.workers:
+            await worker.stop()
         self.scheduler.shutdown(wait=False)
         if self.relay is not None:
             await self.relay.stop()
@@ -265,4 +292,6 @@ class Runtime:
                 self.scheduler.running
                 and time.monotonic() - self.timer_runner.heartbeat < stale_after
             )
+        for worker in self.workers:
+            checks[worker.name] = worker.alive
         return checks

@@ -80,6 +80,7 @@ class ServiceSettings(BaseSettings):
     run_relay: bool = True
     run_consumers: bool = True
     run_timers: bool = True
+    run_workers: bool = True  # the service's own background loops (ServiceSpec.workers)
 
     outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
     outbox_poll_interval_s: float = Field(default=1.0, gt=0)

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from shared.clock import Clock
     from shared.events.envelope import CloudEvent, EventData
     from shared.messaging.outbox import OutboxWriter
+    from shared.settings import ServiceSettings
     from shared.timers import Timers
 
 
@@ -22,6 +23,8 @@ class UnitOfWork:
     outbox: OutboxWriter
     timers: Timers
     clock: Clock
+    # The service's settings, for handlers whose behaviour is configured (quiet hours, ...).
+    settings: ServiceSettings | None = None
 
     async def emit(
         self, data: EventData, *, subject: str, sequence: int | None = None

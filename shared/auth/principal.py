@@ -25,6 +25,9 @@ class Role(StrEnum):
     HR = "hr"
     INTERVIEWER = "interviewer"
     ADMIN = "admin"
+    # Another service of the suite calling with a token of its own (least privilege: it is
+    # admitted only where a route asks for this role and the scope it needs).
+    SERVICE = "service"
 
 
 @dataclass(frozen=True)
@@ -41,8 +44,9 @@ class Principal:
 class TokenVerifier:
     """Verifies a bearer token and turns its claims into a ``Principal``.
 
-    Claims: ``sub``, ``role`` (hr, interviewer, admin), scopes in ``scope`` (space-separated)
-    or ``scopes`` (a list), ``exp`` required; ``iss``/``aud`` checked when configured.
+    Claims: ``sub``, ``role`` (hr, interviewer, admin, service), scopes in ``scope``
+    (space-separated) or ``scopes`` (a list), ``exp`` required; ``iss``/``aud`` checked when
+    configured.
     """
 
     def __init__(self, settings: ServiceSettings) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shared.events.envelope import EventData
+from shared.events.notifier import NotificationStatusChangedV1, NotificationUnreadV1
 from shared.events.pipeline import (
     AiInterviewCompletedV1,
     AiInterviewExpiredV1,
@@ -65,6 +66,8 @@ CATALOG: tuple[type[EventData], ...] = (
     InterviewConfirmedV1,
     InterviewerDeclinedV1,
     InterviewCancelledV1,
+    NotificationStatusChangedV1,
+    NotificationUnreadV1,
 )
 
 

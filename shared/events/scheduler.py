@@ -111,6 +111,14 @@ class _InterviewEvent(EventData):
     application_id: UUID
     job_id: UUID
     candidate_id: UUID
+    calendar_uid: str | None = Field(
+        default=None,
+        description="The interview's iCalendar UID, the same in every .ics of it.",
+        examples=["0193b0a5-7a8b-7c9d-8e0f-1a2b3c4d5e6f@recruiting"],
+    )
+    calendar_sequence: int | None = Field(
+        default=None, ge=0, description="The .ics SEQUENCE this change was given."
+    )
 
 
 class InterviewProposedV1(EventData):

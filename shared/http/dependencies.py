@@ -11,6 +11,7 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.auth.principal import Principal, Role
+from shared.crypto import Keyring
 from shared.http.idempotency import Idempotency, check_key
 from shared.problems import Problem, forbidden, unauthorized
 from shared.service import Runtime
@@ -49,7 +50,8 @@ Unit = Annotated[UnitOfWork, Depends(get_unit, scope="function")]
 _bearer = HTTPBearer(
     auto_error=False,
     bearerFormat="JWT",
-    description="A JWT with `sub`, `role` (hr, interviewer, admin) and `scope`.",
+    description="A JWT with `sub`, `role` (hr, interviewer, admin; service for the suite's "
+    "own services) and `scope`.",
 )
 
 
@@ -159,3 +161,15 @@ IfMatch = Annotated[int | None, Depends(if_match_version)]
 
 Staff = Annotated[Principal, Depends(require_role(Role.HR, Role.ADMIN))]
 """HR users and admins (object-level checks still apply on top of this)."""
+
+
+async def get_keyring(request: Request, runtime: RuntimeDep) -> Keyring:
+    """The keyring of the service's personal-data keys, built once per app."""
+    keyring: Keyring | None = getattr(request.app.state, "pii_keyring", None)
+    if keyring is None:
+        keyring = Keyring.from_settings(runtime.settings)
+        request.app.state.pii_keyring = keyring
+    return keyring
+
+
+KeyringDep = Annotated[Keyring, Depends(get_keyring)]

@@ -39,6 +39,7 @@ from shared.metrics import (
     EVENTS_RETRIED,
     INBOX_DUPLICATES,
 )
+from shared.settings import ServiceSettings
 from shared.timers import Timers
 from shared.unit import UnitOfWork
 
@@ -134,6 +135,7 @@ class Consumer:
         clock: Clock,
         concurrency: int,
         max_batch: int = 100,
+        settings: ServiceSettings | None = None,
     ) -> None:
         self._service = service
         self._db = db
@@ -163,6 +165,7 @@ class Consumer:
         self._outbox = outbox
         self._timers = timers
         self._clock = clock
+        self._settings = settings
         self._workers_wanted = max(1, concurrency)
         self._max_batch = max(1, max_batch)
         self._waiting: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
@@ -319,7 +322,7 @@ class Consumer:
                 },
             )
             claimed = {(row.event_id, row.handler) for row in rows}
-            unit = UnitOfWork(session, self._outbox, self._timers, self._clock)
+            unit = UnitOfWork(session, self._outbox, self._timers, self._clock, self._settings)
             outcomes = []
             for item in parsed:
                 outcome = "duplicate"

@@ -15,13 +15,13 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import context
 from shared.clock import Clock
-from shared.db.engine import Database, asyncpg_dsn
+from shared.db.engine import Database
+from shared.db.listener import Listener
 from shared.events.envelope import CloudEvent, EventData
 from shared.logging import get_logger
 from shared.messaging.broker import Broker, OutgoingMessage
@@ -118,7 +118,9 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
-        self._listener: asyncpg.Connection | None = None
+        self._listener = Listener(
+            db, channel=self._channel, wake=self.wake, name=f"{service}-outbox-listener"
+        )
         self._last_pass: float | None = None  # none yet: not alive until the first pass
         self._last_metrics = 0.0
         # The backlog gauges are counted at most this often (not on every NOTIFY under load),
@@ -143,7 +145,7 @@ class OutboxRelay:
                 log.warning("outbox.stop_timeout")
                 task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-        await self._close_listener()
+        await self._listener.close()
 
     @property
     def alive(self) -> bool:
@@ -167,7 +169,7 @@ class OutboxRelay:
             # Listen before the pass, so a row committed after the pass's query is announced.
             # Without a listener the relay still polls.
             try:
-                await self._ensure_listener()
+                await self._listener.ensure()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -264,32 +266,3 @@ class OutboxRelay:
         OUTBOX_BACKLOG.labels(self._service).set(row[0])
         OUTBOX_OLDEST_AGE.labels(self._service).set(float(row[1] or 0.0))
         return True
-
-    # -- LISTEN ---------------------------------------------------------------------------
-
-    async def _ensure_listener(self) -> None:
-        if self._listener is not None and not self._listener.is_closed():
-            return
-        await self._close_listener()
-        connection: asyncpg.Connection = await asyncpg.connect(
-            asyncpg_dsn(self._db.url),
-            timeout=5,
-            server_settings={"application_name": f"{self._service}-outbox-listener"},
-        )
-
-        def wake(*_: Any) -> None:
-            self._wake.set()
-
-        await connection.add_listener(self._channel, wake)
-        # Notifications sent while the listener is gone are lost: wake up to reconnect and
-        # catch up at once rather than after a whole poll interval.
-        connection.add_termination_listener(wake)
-        self._listener = connection
-
-    async def _close_listener(self) -> None:
-        listener, self._listener = self._listener, None
-        if listener is not None and not listener.is_closed():
-            try:
-                await asyncio.wait_for(listener.close(), timeout=2)
-            except Exception:
-                listener.terminate()

@@ -20,6 +20,8 @@ VENDOR_SECRET = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 # Settings a service process needs beyond the run-wide environment (tests/support/environment).
 SERVICE_ENVIRONMENT = {
     "pipeline": {"PIPELINE_VENDOR_SECRETS": json.dumps({VENDOR: [VENDOR_SECRET]})},
+    # No quiet hours (equal ends), so what a test triggers is sent whatever the time of day.
+    "notifier": {"NOTIFIER_DEFAULT_QUIET_START": "00:00", "NOTIFIER_DEFAULT_QUIET_END": "00:00"},
 }
 
 
@@ -45,10 +47,13 @@ class Suite:
 @pytest.fixture(scope="module")
 def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
     log_dir: Path = tmp_path_factory.mktemp("service-logs")
-    started = {
-        name: processes.start(name, log_dir, **SERVICE_ENVIRONMENT.get(name, {}))
-        for name in SERVICES
-    }
+    started: dict[str, processes.ServiceProcess] = {}
+    for name in SERVICES:
+        extra = dict(SERVICE_ENVIRONMENT.get(name, {}))
+        if name == "notifier":
+            # The notifier asks the pipeline for candidates' contacts.
+            extra["NOTIFIER_PIPELINE_URL"] = started["pipeline"].url
+        started[name] = processes.start(name, log_dir, **extra)
     try:
         yield Suite(started)
     finally:

@@ -38,6 +38,7 @@ STAGES = [
         "name_zh": "二面",
         "name_en": "Second round",
         "sla_days": 3,
+        "notify_candidate": True,
     },
 ]
 

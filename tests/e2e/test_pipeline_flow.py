@@ -45,6 +45,7 @@ AI_STAGES = [
         "name_zh": "AI面试",
         "name_en": "AI interview",
         "sla_days": 3,
+        "notify_candidate": True,
     },
     {
         "key": "round_1",
@@ -191,13 +192,13 @@ async def test_a_result_released_at_once_moves_the_application_for_every_service
     notifications = await wait_for(
         lambda: body_when(
             http,
-            f"{ready_suite.url('notifier')}/v1/notifications?application_id={application['id']}",
+            f"{ready_suite.url('notifier')}/v1/notifications?application_id={application['id']}&kind=stage_passed",
             lambda body: bool(body["items"]),
         ),
         timeout=15,
         what="the notifier's notification",
     )
     (notification,) = notifications["items"]
-    assert notification["kind"] == "stage_changed"
+    assert notification["kind"] == "stage_passed"
     assert notification["data"]["to_stage"] == "ai_interview"
-    assert notification["data"]["transition"] == "advance"
+    assert notification["data"]["next_step_codes"] == ["complete_ai_interview"]

@@ -11,7 +11,8 @@ import icalendar
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.interviews import ics, reminders
+from scheduler.interviews import reminders
+from shared import ics
 
 ZONES = ["America/New_York", "Europe/London", "Asia/Shanghai", "Australia/Sydney", "UTC"]
 

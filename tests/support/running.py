@@ -43,8 +43,15 @@ async def running(
 async def api(
     spec: ServiceSpec, *, clock: Clock | None = None, **overrides: Any
 ) -> AsyncIterator[Running]:
-    """Only the HTTP side: no relay, consumer or timers (fast, and nothing leaves the process)."""
-    settings = {"run_relay": False, "run_consumers": False, "run_timers": False, **overrides}
+    """Only the HTTP side: no relay, consumer, timers or workers (fast, and nothing leaves the
+    process)."""
+    settings = {
+        "run_relay": False,
+        "run_consumers": False,
+        "run_timers": False,
+        "run_workers": False,
+        **overrides,
+    }
     async with running(spec, clock=clock, ready=False, **settings) as service:
         yield service
 

@@ -1,18 +1,41 @@
-"""Events the notifier reacts to."""
+"""Events the notifier reacts to: the jobs projection, and every event that owes someone a
+notification (``dispatch/events.py`` says which)."""
 
 from __future__ import annotations
 
-from notifier.notifications import service
+from typing import Any
+
+from notifier.dispatch import planner
+from notifier.dispatch.context import keyring_of, settings_of
+from notifier.dispatch.events import EVENT_TYPES, owed_for
+from notifier.jobs import service as jobs
 from shared.events.envelope import ReceivedEvent
-from shared.events.pipeline import StageChangedV1
+from shared.events.pipeline import JobChangedV1
 from shared.messaging.consumer import EventHandlers
 from shared.unit import UnitOfWork
 
 handlers = EventHandlers()
 
 
-@handlers.on(StageChangedV1, name="notifier.notify_candidate_of_stage_change")
-async def notify_candidate_of_stage_change(
-    unit: UnitOfWork, event: ReceivedEvent[StageChangedV1]
-) -> None:
-    await service.record_stage_change(unit=unit, event=event)
+@handlers.on(JobChangedV1, name="notifier.track_job")
+async def track_job(unit: UnitOfWork, event: ReceivedEvent[JobChangedV1]) -> None:
+    await jobs.apply_job_changed(unit=unit, event=event)
+
+
+async def notify(unit: UnitOfWork, event: ReceivedEvent[Any]) -> None:
+    """Owe the notifications the event calls for (nothing twice for one event)."""
+    settings = settings_of(unit)
+    await planner.owe(
+        unit,
+        source_event_id=event.envelope.id,
+        source_event_type=event.envelope.type,
+        owed=owed_for(event.data, portal_url=settings.portal_url),
+        settings=settings,
+        keyring=keyring_of(settings),
+    )
+
+
+for _model in EVENT_TYPES:
+    # One stable handler name per event type (the inbox key), e.g. notifier.notify_stage_changed.
+    _name = "notifier.notify_" + _model.event_type.split(".")[1]
+    handlers.on(_model, name=_name)(notify)

@@ -16,6 +16,7 @@ from pipeline.ai_interviews.router import router as ai_interviews_router
 from pipeline.analytics.router import router as analytics_router
 from pipeline.applications.router import router as applications_router
 from pipeline.calendar.router import router as calendar_router
+from pipeline.candidates.router import router as candidates_router
 from pipeline.consumers import handlers
 from pipeline.db import infra, metadata
 from pipeline.intake.router import router as intake_router
@@ -59,6 +60,7 @@ spec = ServiceSpec(
         calendar_router,
         ai_interviews_router,
         no_shows_router,
+        candidates_router,
     ],
     handlers=handlers,
     timer_handlers=timer_handlers,
@@ -74,6 +76,7 @@ spec = ServiceSpec(
         {"name": "ai-interviews", "description": "AI-interview vendor webhooks and their state."},
         {"name": "no-shows", "description": "Candidates who did not turn up."},
         {"name": "analytics", "description": "Funnel, time in stage, SLAs, no-shows; exports."},
+        {"name": "candidates", "description": "Contact data for the suite's own services."},
     ],
 )
 

@@ -1,59 +1,32 @@
-"""Notifications: recording what is owed to whom, and listing it."""
+"""Notifications: listing what is owed to whom, for HR (their jobs' and their own) and admins."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notifier.deliveries.models import Delivery
+from notifier.deliveries.service import COLUMNS, visible_to
 from notifier.notifications.models import Notification
-from shared.events.envelope import ReceivedEvent
-from shared.events.pipeline import StageChangedV1
+from shared.auth.principal import Principal
 from shared.http.pagination import PageParams, paginate
-from shared.unit import UnitOfWork
-
-
-async def record_stage_change(*, unit: UnitOfWork, event: ReceivedEvent[StageChangedV1]) -> None:
-    """A pending notice to the candidate that their application moved."""
-    data = event.data
-    await unit.session.execute(
-        pg_insert(Notification)
-        .values(
-            id=uuid.uuid4(),
-            kind="stage_changed",
-            recipient_kind="candidate",
-            candidate_id=data.candidate_id,
-            application_id=data.application_id,
-            status="pending",
-            data={
-                "job_id": str(data.job_id),
-                "transition": data.transition,
-                "from_stage": data.from_stage.key if data.from_stage else None,
-                "to_stage": data.to_stage.key,
-                "to_stage_kind": data.to_stage.kind,
-                "occurred_at": data.occurred_at.isoformat(),
-            },
-            source_event_id=event.envelope.id,
-            created_at=unit.clock.now(),
-        )
-        .on_conflict_do_nothing()
-    )
+from shared.problems import not_found
 
 
 async def list_notifications(
     *,
     session: AsyncSession,
+    principal: Principal,
     params: PageParams,
-    application_id: uuid.UUID | None,
-    candidate_id: uuid.UUID | None,
+    filters: dict[str, Any],
 ) -> tuple[list[Notification], str | None]:
-    statement = sa.select(Notification)
-    if application_id is not None:
-        statement = statement.where(Notification.application_id == application_id)
-    if candidate_id is not None:
-        statement = statement.where(Notification.candidate_id == candidate_id)
+    statement = sa.select(Notification).where(visible_to(principal))
+    for name, value in filters.items():
+        if value is not None:
+            statement = statement.where(getattr(Notification, name) == value)
     return await paginate(
         session,
         statement,
@@ -61,3 +34,27 @@ async def list_notifications(
         params=params,
         descending=True,
     )
+
+
+async def get_notification(
+    *, session: AsyncSession, principal: Principal, notification_id: uuid.UUID
+) -> tuple[Notification, list[Any]]:
+    notification = await session.scalar(
+        sa.select(Notification).where(Notification.id == notification_id, visible_to(principal))
+    )
+    if notification is None:
+        raise not_found("notification", notification_id)
+    deliveries = (
+        await session.execute(
+            sa.select(*COLUMNS)
+            .select_from(
+                cast(sa.Table, Delivery.__table__).join(
+                    cast(sa.Table, Notification.__table__),
+                    Delivery.notification_id == Notification.id,
+                )
+            )
+            .where(Delivery.notification_id == notification_id)
+            .order_by(Delivery.created_at, Delivery.id)
+        )
+    ).all()
+    return notification, list(deliveries)

@@ -47,3 +47,27 @@ class CandidateRead(ResponseModel):
     locale: Locale = Field(examples=["zh-CN"])
     created_at: datetime
     updated_at: datetime
+
+
+MAX_CONTACT_LOOKUP = 500
+
+
+class ContactLookup(RequestModel):
+    candidate_ids: list[uuid.UUID] = Field(
+        min_length=1,
+        max_length=MAX_CONTACT_LOOKUP,
+        description=f"Up to {MAX_CONTACT_LOOKUP} candidates.",
+        examples=[["0193b0a5-5d6e-7f80-9a1b-2c3d4e5f6a7b"]],
+    )
+
+
+class ContactRead(ResponseModel):
+    id: uuid.UUID = Field(examples=["0193b0a5-5d6e-7f80-9a1b-2c3d4e5f6a7b"])
+    full_name: str = Field(examples=["Li Lei"])
+    email: str = Field(examples=["li.lei@example.com"])
+    phone: str | None = Field(examples=["+8613812345678"])
+    locale: Locale = Field(examples=["zh-CN"])
+
+
+class ContactsRead(ResponseModel):
+    items: list[ContactRead] = Field(description="The candidates found, in no set order.")

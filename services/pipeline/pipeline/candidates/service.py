@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pipeline.candidates.contacts import EMAIL_CONTEXT, PHONE_CONTEXT
 from pipeline.candidates.models import Candidate
-from pipeline.candidates.schemas import CandidateIn, CandidateRead
+from pipeline.candidates.schemas import CandidateIn, CandidateRead, ContactRead
 from shared.crypto import Keyring
 from shared.unit import UnitOfWork
 
@@ -193,6 +193,35 @@ async def read_contact(
         created_at=candidate.created_at,
         updated_at=candidate.updated_at,
     )
+
+
+async def read_contacts(
+    *, session: AsyncSession, keyring: Keyring, candidate_ids: Sequence[uuid.UUID]
+) -> list[ContactRead]:
+    """Several candidates' contact data in one query; unknown ids are skipped."""
+    rows = await session.execute(
+        sa.select(
+            Candidate.id,
+            Candidate.full_name,
+            Candidate.email_ciphertext,
+            Candidate.phone_ciphertext,
+            Candidate.locale,
+        ).where(Candidate.id.in_(list(dict.fromkeys(candidate_ids))))
+    )
+    return [
+        ContactRead(
+            id=row.id,
+            full_name=row.full_name,
+            email=keyring.decrypt(row.email_ciphertext, context=EMAIL_CONTEXT),
+            phone=(
+                keyring.decrypt(row.phone_ciphertext, context=PHONE_CONTEXT)
+                if row.phone_ciphertext is not None
+                else None
+            ),
+            locale=row.locale,
+        )
+        for row in rows
+    ]
 
 
 def _under_old_key(column: sa.Column[bytes], header: bytes) -> sa.ColumnElement[bool]:

@@ -6,7 +6,6 @@ from starlette.responses import Response
 from pipeline.applications.dependencies import VisibleApplication
 from pipeline.applications.schemas import ApplicationRead
 from pipeline.candidates import service as candidates
-from pipeline.candidates.dependencies import KeyringDep
 from pipeline.candidates.schemas import CandidateRead
 from pipeline.intake import service
 from pipeline.intake.schemas import (
@@ -17,7 +16,7 @@ from pipeline.intake.schemas import (
 )
 from pipeline.jobs.dependencies import VisibleJob
 from shared.http.app import json_response
-from shared.http.dependencies import IdempotencyDep, Unit
+from shared.http.dependencies import IdempotencyDep, KeyringDep, Unit
 from shared.problems import conflict, error_responses
 
 router = APIRouter(tags=["applications"])

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from scheduler.interviews import ics, service
+from scheduler.interviews import service
 from scheduler.interviews.dependencies import (
     CandidateInterview,
     CurrentInterviewer,
@@ -32,6 +32,7 @@ from scheduler.proposals.dependencies import VisibleProposal
 from scheduler.proposals.models import Proposal
 from scheduler.rooms.models import Room
 from scheduler.settings import SchedulerSettings
+from shared import ics
 from shared.auth.principal import Principal, Role
 from shared.http.app import json_response
 from shared.http.dependencies import (

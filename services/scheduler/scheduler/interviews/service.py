@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.availability import Availability, load_availability
 from scheduler.interviewers.models import Interviewer, PoolMember
-from scheduler.interviews import ics, reminders
+from scheduler.interviews import reminders
 from scheduler.interviews.models import Booking, Interview, InterviewParticipant
 from scheduler.interviews.schemas import SlotChoice
 from scheduler.jobs.dependencies import visible_job_ids
@@ -26,6 +26,7 @@ from scheduler.jobs.models import Job
 from scheduler.proposals import service as proposals
 from scheduler.proposals.models import Proposal
 from scheduler.rooms.models import Room
+from shared import ics
 from shared.auth.principal import Principal, Role
 from shared.events.scheduler import (
     InterviewBookedV1,
@@ -489,6 +490,8 @@ async def _emit_booked(
             application_id=interview.application_id,
             job_id=interview.job_id,
             candidate_id=interview.candidate_id,
+            calendar_uid=interview.ics_uid,
+            calendar_sequence=interview.ics_sequence,
             starts_at=interview.starts_at,
             ends_at=interview.ends_at,
             time_zone=interview.candidate_time_zone,
@@ -721,6 +724,8 @@ async def cancel(
             application_id=interview.application_id,
             job_id=interview.job_id,
             candidate_id=interview.candidate_id,
+            calendar_uid=interview.ics_uid,
+            calendar_sequence=interview.ics_sequence,
             starts_at=interview.starts_at,
             ends_at=interview.ends_at,
             cancelled_by=cancelled_by,

@@ -1,5 +1,7 @@
 """iCalendar (RFC 5545) rendering of one interview, with iTIP's METHOD (RFC 5546): a pure function
-over plain data, no database or framework.
+over plain data, no database or framework. The scheduler serves it and the notifier attaches it
+to emails; both render the same UID and SEQUENCE (carried by the interview events), so whichever
+file a calendar client gets last updates the one event it holds.
 
 The UID stays for the interview's life and SEQUENCE grows with every change, so a calendar
 client updates (or removes, after a CANCEL) the event it already holds rather than adding one.
@@ -15,7 +17,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 
 PRODID = "-//recruiting//scheduler//EN"
-# Not a mailbox: the scheduler sends nothing itself, and calendar clients only need a stable
+# Not a mailbox: replies go through the suite's own API, and calendar clients only need a stable
 # organizer to match updates to the event they hold.
 ORGANIZER_URI = "urn:recruiting:scheduler"
 ORGANIZER_NAME = "Recruiting scheduler"

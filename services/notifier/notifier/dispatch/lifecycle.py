@@ -1,0 +1,236 @@
+"""A delivery's status and engagement only move forward, each change is recorded once (a
+provider's receipt by its own id) and announced as ``notification_status_changed``, and the
+notification follows its deliveries.
+
+Status order: queued < sending < sent < delivered, and the endings bounced, undelivered,
+failed and cancelled, which nothing leaves. Engagement order: none < seen < read < clicked;
+engagement proves delivery, so an open or a click marks a sent delivery delivered.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from notifier.deliveries.models import Delivery, DeliveryEvent
+from notifier.notifications.models import Notification
+from shared.events.notifier import NotificationStatusChangedV1
+from shared.logging import get_logger
+from shared.unit import UnitOfWork
+
+log = get_logger(__name__)
+
+STATUS_RANK = {
+    "queued": 0,
+    "sending": 1,
+    "sent": 2,
+    "delivered": 3,
+    "bounced": 4,
+    "undelivered": 4,
+    "failed": 4,
+    "cancelled": 4,
+}
+ENGAGEMENT_RANK = {"none": 0, "seen": 1, "read": 2, "clicked": 3}
+ENDINGS = frozenset({"bounced", "undelivered", "failed", "cancelled"})
+
+_d = cast(sa.Table, Delivery.__table__).c
+_n = cast(sa.Table, Notification.__table__).c
+_deliveries = cast(sa.Table, Delivery.__table__)
+_notifications = cast(sa.Table, Notification.__table__)
+_events = cast(sa.Table, DeliveryEvent.__table__)
+
+
+def _rank_of(column: Any, ranks: dict[str, int]) -> sa.ColumnElement[int]:
+    return sa.case(ranks, value=column, else_=0)
+
+
+@dataclass(frozen=True)
+class Change:
+    delivery_id: uuid.UUID
+    type: str  # status or engagement
+    value: str
+    source: str
+    occurred_at: datetime
+    provider_event_id: str | None = None
+    reason: str | None = None
+    provider_message_id: str | None = None
+
+
+async def apply(unit: UnitOfWork, changes: list[Change]) -> int:
+    """Apply the changes that move a delivery forward; the rest (stale, repeated, or about an
+    unknown delivery) are ignored. Returns how many were applied."""
+    applied = 0
+    for change in changes:
+        if change.provider_event_id is not None:
+            recorded = await unit.session.execute(
+                pg_insert(_events)
+                .values(_event_row(change, unit.clock.now()))
+                .on_conflict_do_nothing(
+                    index_elements=[_events.c.source, _events.c.provider_event_id],
+                    index_where=_events.c.provider_event_id.is_not(None),
+                )
+                .returning(_events.c.id)
+            )
+            if recorded.first() is None:
+                log.info("delivery.receipt_repeated", source=change.source)
+                continue
+        row = await (
+            _move_status(unit, change) if change.type == "status" else _engage(unit, change)
+        )
+        if row is None:
+            continue
+        applied += 1
+        if change.provider_event_id is None:
+            await unit.session.execute(
+                sa.insert(_events).values(_event_row(change, unit.clock.now()))
+            )
+        await _announce(unit, row, change)
+    return applied
+
+
+def _event_row(change: Change, now: datetime) -> dict[str, Any]:
+    return {
+        "delivery_id": change.delivery_id,
+        "type": change.type,
+        "value": change.value,
+        "source": change.source,
+        "provider_event_id": change.provider_event_id,
+        "reason": change.reason,
+        "occurred_at": change.occurred_at,
+        "recorded_at": now,
+    }
+
+
+_RETURNING = (
+    _d.id,
+    _d.notification_id,
+    _d.channel,
+    _d.status,
+    _d.engagement,
+    _d.reason,
+)
+
+
+async def _move_status(unit: UnitOfWork, change: Change) -> sa.Row[Any] | None:
+    rank = STATUS_RANK[change.value]
+    values: dict[str, Any] = {
+        "status": change.value,
+        "updated_at": unit.clock.now(),
+        "lease_until": None,
+    }
+    if change.value in ("sent", "delivered"):
+        values["reason"] = None
+    if change.value == "sent":
+        values["sent_at"] = sa.func.coalesce(_d.sent_at, change.occurred_at)
+    if change.value == "delivered":
+        values["delivered_at"] = change.occurred_at
+        values["sent_at"] = sa.func.coalesce(_d.sent_at, change.occurred_at)
+    if change.value in ENDINGS:
+        values["reason"] = change.reason
+        values["next_attempt_at"] = None
+    if change.provider_message_id is not None:
+        values["provider_message_id"] = change.provider_message_id
+    result = await unit.session.execute(
+        sa.update(_deliveries)
+        .where(_d.id == change.delivery_id, _rank_of(_d.status, STATUS_RANK) < rank)
+        .values(values)
+        .returning(*_RETURNING)
+    )
+    return result.first()
+
+
+async def _engage(unit: UnitOfWork, change: Change) -> sa.Row[Any] | None:
+    rank = ENGAGEMENT_RANK[change.value]
+    column = {"seen": "seen_at", "read": "read_at", "clicked": "clicked_at"}[change.value]
+    values: dict[str, Any] = {
+        "engagement": change.value,
+        column: change.occurred_at,
+        "updated_at": unit.clock.now(),
+        # An open or a click proves the message arrived.
+        "status": sa.case((_d.status == "sent", "delivered"), else_=_d.status),
+        "delivered_at": sa.func.coalesce(_d.delivered_at, change.occurred_at),
+    }
+    result = await unit.session.execute(
+        sa.update(_deliveries)
+        .where(
+            _d.id == change.delivery_id,
+            _rank_of(_d.engagement, ENGAGEMENT_RANK) < rank,
+            _d.status.in_(("sent", "delivered")),
+        )
+        .values(values)
+        .returning(*_RETURNING)
+    )
+    row = result.first()
+    if row is not None:
+        await unit.session.execute(
+            sa.update(_notifications)
+            .where(_n.id == row.notification_id, _n.status.in_(("pending", "sent", "unread")))
+            .values(status="engaged", engaged_at=change.occurred_at, updated_at=unit.clock.now())
+        )
+    return row
+
+
+async def _announce(unit: UnitOfWork, row: sa.Row[Any], change: Change) -> None:
+    notification = (
+        await unit.session.execute(
+            sa.select(
+                _n.id,
+                _n.kind,
+                _n.recipient_kind,
+                _n.recipient_id,
+                _n.application_id,
+                _n.job_id,
+                _n.candidate_id,
+                _n.status,
+            ).where(_n.id == row.notification_id)
+        )
+    ).one()
+    if change.type == "status":
+        await _follow_deliveries(unit, notification, change)
+    await unit.emit(
+        NotificationStatusChangedV1(
+            notification_id=notification.id,
+            delivery_id=row.id,
+            kind=notification.kind,
+            channel=row.channel,
+            recipient_kind=notification.recipient_kind,
+            recipient_id=notification.recipient_id,
+            application_id=notification.application_id,
+            job_id=notification.job_id,
+            candidate_id=notification.candidate_id,
+            status=row.status,
+            engagement=row.engagement,
+            reason=row.reason if row.status in ENDINGS else None,
+            occurred_at=change.occurred_at,
+        ),
+        subject=str(notification.id),
+    )
+
+
+async def _follow_deliveries(unit: UnitOfWork, notification: Any, change: Change) -> None:
+    """pending -> sent on the first sent delivery; -> failed when every delivery ended without
+    reaching anyone."""
+    now = unit.clock.now()
+    if change.value in ("sent", "delivered") and notification.status == "pending":
+        await unit.session.execute(
+            sa.update(_notifications)
+            .where(_n.id == notification.id, _n.status == "pending")
+            .values(status="sent", first_sent_at=change.occurred_at, updated_at=now)
+        )
+    elif change.value in ENDINGS and notification.status == "pending":
+        open_ones = await unit.session.scalar(
+            sa.select(sa.func.count()).where(
+                _d.notification_id == notification.id, _d.status.not_in(tuple(ENDINGS))
+            )
+        )
+        if not open_ones:
+            await unit.session.execute(
+                sa.update(_notifications)
+                .where(_n.id == notification.id, _n.status == "pending")
+                .values(status="failed", reason=change.reason, updated_at=now)
+            )

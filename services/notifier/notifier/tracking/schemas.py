@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from shared.http.schemas import RequestModel, ResponseModel
+
+_ID = "0193b0a5-7a8b-7c9d-8e0f-1a2b3c4d5e6f"
+_SUBJECT = "面试安排：后端工程师"  # noqa: RUF001
+_BODY = "您的面试已安排在 12 月 1 日 10:00（北京时间），线上进行。"  # noqa: RUF001
+_CANDIDATE = "0193b0a5-5d6e-7f80-9a1b-2c3d4e5f6a7b"
+MAX_RECEIPTS = 1000
+
+
+class InboxItem(ResponseModel):
+    """One in-app message, as it was rendered for its recipient."""
+
+    id: uuid.UUID = Field(description="The in-app delivery's id.", examples=[_ID])
+    notification_id: uuid.UUID = Field(examples=["0193b0a5-6a7b-7c8d-9e0f-1a2b3c4d5e6f"])
+    kind: str = Field(examples=["interview_booked"])
+    subject: str | None = Field(examples=[_SUBJECT])
+    body: str | None = Field(examples=[_BODY])
+    application_id: uuid.UUID | None = Field(examples=["0193b0a5-4c5d-7e6f-8a9b-0c1d2e3f4a5b"])
+    job_id: uuid.UUID | None = Field(examples=["0193b0a5-3b4c-7d5e-8f6a-7b8c9d0e1f2a"])
+    engagement: Literal["none", "seen", "read", "clicked"] = Field(
+        description="Only moves forward: none < seen < read < clicked.", examples=["seen"]
+    )
+    unread: bool = Field(description="Neither read nor clicked yet.", examples=[True])
+    delivered_at: datetime | None = Field(examples=["2026-12-01T02:00:00Z"])
+    seen_at: datetime | None = Field(examples=["2026-12-01T02:05:00Z"])
+    read_at: datetime | None = Field(examples=[None])
+    created_at: datetime = Field(examples=["2026-12-01T02:00:00Z"])
+
+    @classmethod
+    def of(cls, row: Any) -> InboxItem:
+        return cls(
+            id=row.id,
+            notification_id=row.notification_id,
+            kind=row.kind,
+            subject=row.subject,
+            body=row.body,
+            application_id=row.application_id,
+            job_id=row.job_id,
+            engagement=row.engagement,
+            unread=row.engagement in ("none", "seen"),
+            delivered_at=row.delivered_at,
+            seen_at=row.seen_at,
+            read_at=row.read_at,
+            created_at=row.created_at,
+        )
+
+
+class MarkedRead(ResponseModel):
+    marked: int = Field(description="How many items were unread and are now read.", examples=[3])
+
+
+class InboxLinkCreate(RequestModel):
+    candidate_id: uuid.UUID = Field(examples=[_CANDIDATE])
+    expires_in_minutes: int = Field(
+        default=60,
+        ge=1,
+        le=7 * 24 * 60,
+        description="How long the token opens the inbox (at most 7 days). A signed token "
+        "cannot be revoked alone: keep it short and ask for a new one.",
+        examples=[60],
+    )
+
+
+class InboxLink(ResponseModel):
+    candidate_id: uuid.UUID = Field(examples=[_CANDIDATE])
+    token: str = Field(
+        description="Send as `Authorization: Bearer <token>` to `/v1/candidate-inbox`.",
+        examples=["WyIwMTkzYjBhNS01ZDZlLTdmODAtOWExYi0yYzNkNGU1ZjZhN2IiLDE3OTYxMDQ4MDBd.q1w2e3r4"],
+    )
+    expires_at: datetime = Field(examples=["2026-12-01T03:00:00Z"])
+
+
+class Unsubscribed(ResponseModel):
+    unsubscribed: Literal[True] = Field(examples=[True])
+    scope: Literal["kind", "all"] = Field(
+        description="kind: from one kind of notice; all: from every notice.", examples=["kind"]
+    )
+    kind: str | None = Field(
+        description="The kind unsubscribed from, or null for all.", examples=["interview_reminder"]
+    )
+    channels_kept: list[str] = Field(
+        description="What still reaches the recipient: the in-app inbox, which interrupts no one.",
+        examples=[["in_app"]],
+    )
+
+
+class ReceiptsAccepted(ResponseModel):
+    accepted: int = Field(description="Receipts about messages we sent.", examples=[2])
+    ignored: int = Field(
+        description="Receipts about messages we do not know (logged, then dropped).",
+        examples=[0],
+    )
+
+
+SMS_RECEIPTS_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["receipts"],
+                "properties": {
+                    "receipts": {
+                        "type": "array",
+                        "maxItems": MAX_RECEIPTS,
+                        "items": {
+                            "type": "object",
+                            "required": ["id", "message_id", "status", "at"],
+                            "properties": {
+                                "id": {
+                                    "type": "string",
+                                    "description": "The receipt's own id (deduplicated).",
+                                },
+                                "message_id": {
+                                    "type": "string",
+                                    "description": "The gateway's id of the message, as "
+                                    "answered when it was sent.",
+                                },
+                                "status": {
+                                    "type": "string",
+                                    "enum": ["delivered", "undelivered", "failed"],
+                                },
+                                "reason": {"type": ["string", "null"]},
+                                "at": {"type": "string", "format": "date-time"},
+                            },
+                        },
+                    }
+                },
+            },
+            "example": {
+                "receipts": [
+                    {
+                        "id": "rcpt-20261201-0001",
+                        "message_id": "gw-8f2a91",
+                        "status": "delivered",
+                        "reason": None,
+                        "at": "2026-12-01T10:00:05+08:00",
+                    }
+                ]
+            },
+        }
+    },
+}
