@@ -101,6 +101,12 @@ class ApprovalRequestedV1(EventData):
     approver_id: str
     position: int = Field(description="1 for the first approver of the chain.")
     due_at: AwareDatetime | None
+    candidate_id: UUID | None = Field(
+        default=None, description="The application's candidate, who may be told it is under review."
+    )
+    expected_by: AwareDatetime | None = Field(
+        default=None, description="When the result is expected out of the whole chain."
+    )
 
 
 class ApprovalEscalatedV1(EventData):

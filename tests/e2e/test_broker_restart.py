@@ -73,7 +73,10 @@ async def test_services_survive_a_rabbitmq_restart_and_deliver_events_written_me
         timeout=30,
         what="timeline entry after the restart",
     )
-    notifications_url = f"{ready_suite.url('notifier')}/v1/notifications?application_id={application['id']}&kind=stage_passed"
+    notifications_url = (
+        f"{ready_suite.url('notifier')}/v1/notifications"
+        f"?application_id={application['id']}&kind=stage_passed"
+    )
     await wait_for(
         lambda: _body_when(http, notifications_url, lambda body: len(body["items"]) == 1),
         timeout=30,

@@ -192,7 +192,10 @@ async def test_a_result_released_at_once_moves_the_application_for_every_service
     notifications = await wait_for(
         lambda: body_when(
             http,
-            f"{ready_suite.url('notifier')}/v1/notifications?application_id={application['id']}&kind=stage_passed",
+            (
+                f"{ready_suite.url('notifier')}/v1/notifications"
+                f"?application_id={application['id']}&kind=stage_passed"
+            ),
             lambda body: bool(body["items"]),
         ),
         timeout=15,

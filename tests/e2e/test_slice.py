@@ -42,7 +42,10 @@ async def test_stage_change_reaches_notifier_talentpool_and_scheduler(
     )
     assert moved["stage_key"] == "round_2" and moved["version"] == 2
 
-    notifications_url = f"{ready_suite.url('notifier')}/v1/notifications?application_id={application['id']}&kind=stage_passed"
+    notifications_url = (
+        f"{ready_suite.url('notifier')}/v1/notifications"
+        f"?application_id={application['id']}&kind=stage_passed"
+    )
     notifications = await wait_for(
         lambda: _get_json(http, notifications_url), timeout=15, what="notifier notification"
     )

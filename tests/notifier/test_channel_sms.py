@@ -10,14 +10,8 @@ from typing import Any
 import pytest
 
 from notifier.channels.base import OutgoingMessage
-from notifier.channels.sms import (
-    JsonSmsGateway,
-    ReceiptRejected,
-    SmsReceipt,
-    parse_receipts,
-    receipt_signature,
-    to_e164,
-)
+from notifier.channels.receipts import Receipt, ReceiptRejected, receipt_signature
+from notifier.channels.sms import JsonSmsGateway, parse_receipts, to_e164
 from notifier.settings import NotifierSettings
 from tests.notifier.peers import HttpPeer, Reply, free_port
 
@@ -255,21 +249,21 @@ def test_signed_receipts_are_parsed() -> None:
     receipts = parse_receipts(body, receipt_signature(body, SECRET), SECRET)
 
     assert receipts == [
-        SmsReceipt(
+        Receipt(
             receipt_id="r-1",
             provider_message_id="gw-42",
             status="delivered",
             reason=None,
             occurred_at=datetime(2026, 12, 1, 10, 0, 5, tzinfo=timezone(timedelta(hours=8))),
         ),
-        SmsReceipt(
+        Receipt(
             receipt_id="r-2",
             provider_message_id="gw-43",
             status="undelivered",
             reason="UNDELIV",
             occurred_at=datetime(2026, 12, 1, 2, 0, 6, tzinfo=UTC),
         ),
-        SmsReceipt(
+        Receipt(
             receipt_id="r-3",
             provider_message_id="gw-44",
             status="undelivered",

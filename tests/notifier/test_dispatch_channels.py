@@ -290,3 +290,50 @@ async def test_deliveries_are_listed_for_their_jobs_hr_only(
     assert_problem(interviewer, 403)
     assert_problem(bad, 422)
     assert_problem(unknown, 404)
+
+
+async def test_an_email_bounce_reported_by_the_provider_ends_the_delivery(
+    amqp: AbstractRobustConnection,
+) -> None:
+    secret = "email-receipts"
+    async with world(amqp, email_receipt_secret=secret) as w:
+        candidate = await w.pipeline.candidate(email="gone@example.com")
+        await w.publish(stage_passed(candidate, job_id=uuid.UUID(w.pipeline.job["id"])))
+        email = await _one_delivery(w, channel="email")
+        message_id = email["provider_message_id"].strip("<>")
+
+        def signed(body: bytes) -> dict[str, str]:
+            digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+            return {"X-Signature": f"sha256={digest}"}
+
+        def events(*items: tuple[str, str, str]) -> bytes:
+            rows = ", ".join(
+                f'{{"id": "{rid}", "message_id": "{mid}", "status": "{status}",'
+                f' "reason": "5.1.1 mailbox unavailable", "at": "{datetime.now(UTC).isoformat()}"}}'
+                for rid, mid, status in items
+            )
+            return f'{{"receipts": [{rows}]}}'.encode()
+
+        client = w.notifier.client
+        bounce = events(("b-1", message_id, "bounced"), ("b-2", "unknown@elsewhere", "bounced"))
+        first = await client.post("/v1/receipts/email", content=bounce, headers=signed(bounce))
+        again = await client.post("/v1/receipts/email", content=bounce, headers=signed(bounce))
+        late = events(("d-1", message_id, "delivered"))
+        after = await client.post("/v1/receipts/email", content=late, headers=signed(late))
+        forged = await client.post(
+            "/v1/receipts/email", content=bounce, headers={"X-Signature": "sha256=00"}
+        )
+        malformed = b'{"receipts": [{"id": "x"}]}'
+        invalid = await client.post(
+            "/v1/receipts/email", content=malformed, headers=signed(malformed)
+        )
+        detail = (await client.get(f"/v1/deliveries/{email['id']}", headers=ADMIN)).json()
+    assert first.json() == {"accepted": 1, "ignored": 1}
+    assert again.json() == {"accepted": 1, "ignored": 1}  # about our message, recorded once
+    assert after.status_code == 200
+    assert detail["status"] == "bounced"  # nothing moves a delivery back from an ending
+    assert detail["reason"] == "5.1.1 mailbox unavailable"
+    statuses = [e["value"] for e in detail["events"] if e["type"] == "status"]
+    assert statuses == ["sent", "bounced"]
+    assert_problem(forged, 401)
+    assert_problem(invalid, 422)

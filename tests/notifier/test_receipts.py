@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 import structlog.testing
 
-from notifier.channels.sms import receipt_signature
+from notifier.channels.receipts import receipt_signature
 from notifier.tracking import service as tracking_service
 from shared.logging import get_logger
 from tests.notifier.tracking_support import (
@@ -146,7 +146,7 @@ async def test_receipts_about_unknown_messages_are_ignored_with_a_log_line(
 
     assert response.json() == {"accepted": 1, "ignored": 2}
     assert len(await status_changes(db)) == 1
-    unknown = [line for line in logged if line["event"] == "sms.receipt_unknown_message"]
+    unknown = [line for line in logged if line["event"] == "receipt.unknown_message"]
     assert [line["receipt_id"] for line in unknown] == ["rcpt-6", "rcpt-7"]
     assert "gw-unknown" not in repr(logged)
     assert "13812345678" not in repr(logged)
@@ -249,7 +249,9 @@ async def test_in_production_receipts_are_refused_until_a_secret_is_set(
     _, delivery_id = await sent_delivery(db, channel="sms", provider_message_id="gw-11")
 
     async with tracking_api(
-        environment="production", link_secret="a-production-link-secret"
+        environment="production",
+        link_secret="a-production-link-secret",
+        pipeline_token="a-production-service-token",
     ) as prod:
         response = await post(prod, [receipt("gw-11")], secret=None)
 

@@ -48,6 +48,9 @@ class NotifierSettings(ServiceSettings):
     # The gateway signs its delivery receipts with this (HMAC-SHA256 of the body).
     sms_receipt_secret: SecretStr | None = None
     sms_timeout_s: float = Field(default=10.0, gt=0)
+    # The email provider signs its bounce and delivery events with this (HMAC-SHA256 of the
+    # body), posted to /v1/receipts/email.
+    email_receipt_secret: SecretStr | None = None
 
     # Chat robots and customers' webhooks.
     chat_timeout_s: float = Field(default=10.0, gt=0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.message import EmailMessage, Message
 from email.utils import format_datetime, parseaddr
@@ -18,6 +19,7 @@ from email.utils import format_datetime, parseaddr
 import aiosmtplib
 
 from notifier.channels.base import OutgoingMessage, SendResult
+from notifier.channels.receipts import Receipt, parse
 from notifier.settings import NotifierSettings
 from shared.logging import get_logger
 
@@ -317,3 +319,20 @@ class SmtpChannel:
                 pass
             finally:
                 client.close()
+
+
+# Bounce and delivery events from the email provider, in the generic receipt shape
+# (``channels/receipts.py``); ``message_id`` is the Message-ID we sent.
+RECEIPT_STATUSES = {"delivered": "delivered", "bounced": "bounced", "hard_bounce": "bounced"}
+
+
+def parse_receipts(body: bytes, signature: str | None, secret: str | None) -> list[Receipt]:
+    """The provider's events, with each Message-ID written as we sent it (``<...>``)."""
+    return [
+        replace(receipt, provider_message_id=_bracketed(receipt.provider_message_id))
+        for receipt in parse(body, signature, secret, statuses=RECEIPT_STATUSES)
+    ]
+
+
+def _bracketed(message_id: str) -> str:
+    return message_id if message_id.startswith("<") else f"<{message_id}>"

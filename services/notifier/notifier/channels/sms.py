@@ -3,18 +3,14 @@
 ``JsonSmsGateway`` speaks the one generic JSON protocol shipped (documented in
 ``docs/notifier/channels.md``): most Chinese SMS providers sit behind an aggregator or a small
 adapter that can speak it. Another provider is another class implementing ``Channel`` plus a
-receipt parser returning ``SmsReceipt``.
+receipt parser (``channels/receipts.py``) with the gateway's statuses.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 import phonenumbers
@@ -29,6 +25,7 @@ from notifier.channels.http import (
     retry_after_s,
     transport_failure,
 )
+from notifier.channels.receipts import Receipt, parse
 from notifier.settings import NotifierSettings
 from shared.logging import get_logger
 
@@ -39,10 +36,6 @@ DEFAULT_REGION = "CN"
 # gateway that echoes the number in its "code" cannot put it into our records).
 _ERROR_CODE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _PROVIDER_ID = re.compile(r"^[\x21-\x7e]{1,200}$")
-MAX_REASON_LENGTH = 200
-# A gateway's reason is usually a code (UNDELIV, MK:0001); a long run of digits in it may be
-# the phone number, which is masked before the reason is recorded.
-_DIGIT_RUN = re.compile(r"\d{7,}")
 
 
 class InvalidPhoneNumber(ValueError):
@@ -156,98 +149,12 @@ def _error_code(answer: dict[str, Any]) -> str | None:
     return None
 
 
-# Delivery receipts.
+# Delivery receipts: the generic signed JSON receipts (``channels/receipts.py``) with the
+# gateway's statuses; the gateway's "failed" is ours "undelivered" (the message left us and did
+# not arrive).
+RECEIPT_STATUSES = {"delivered": "delivered", "undelivered": "undelivered", "failed": "undelivered"}
 
 
-@dataclass(frozen=True)
-class SmsReceipt:
-    receipt_id: str
-    provider_message_id: str
-    status: Literal["delivered", "undelivered"]
-    reason: str | None
-    occurred_at: datetime
-
-
-class ReceiptRejected(Exception):
-    """The receipt request is refused with this HTTP status (401 for a bad signature, 422 for
-    a malformed body) and this message, which names the field and never echoes its value."""
-
-    def __init__(self, status_code: int, message: str) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-        self.message = message
-
-
-RECEIPT_STATUSES: dict[str, Literal["delivered", "undelivered"]] = {
-    "delivered": "delivered",
-    "undelivered": "undelivered",
-    # The gateway's "failed" is ours "undelivered": the message left us and did not arrive.
-    "failed": "undelivered",
-}
-
-
-def receipt_signature(body: bytes, secret: str) -> str:
-    """The ``sha256=<hex>`` a gateway puts in its signature header for ``body``."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def parse_receipts(body: bytes, signature: str | None, secret: str | None) -> list[SmsReceipt]:
-    """The receipts in a gateway's POST: ``{"receipts": [{"id", "message_id", "status",
-    "reason", "at"}]}``. When ``secret`` is set the body must be signed with it (header value
-    ``sha256=<hex HMAC-SHA256>``, compared in constant time). Raises ``ReceiptRejected``."""
-    if secret is not None:
-        expected = receipt_signature(body, secret)
-        given = (signature or "").strip()
-        if not given:
-            raise ReceiptRejected(401, "The receipt signature is missing.")
-        if not hmac.compare_digest(expected.encode(), given.lower().encode()):
-            raise ReceiptRejected(401, "The receipt signature does not match.")
-    try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise ReceiptRejected(422, "The body is not JSON.") from None
-    items = document.get("receipts") if isinstance(document, dict) else None
-    if not isinstance(items, list):
-        raise ReceiptRejected(422, "receipts: a list of receipts is required.")
-    return [_receipt(item, index) for index, item in enumerate(items)]
-
-
-def _receipt(item: Any, index: int) -> SmsReceipt:
-    where = f"receipts[{index}]"
-    if not isinstance(item, dict):
-        raise ReceiptRejected(422, f"{where}: an object is required.")
-    receipt_id = item.get("id")
-    if not isinstance(receipt_id, str) or not _PROVIDER_ID.match(receipt_id):
-        raise ReceiptRejected(422, f"{where}.id: a non-empty string is required.")
-    message_id = item.get("message_id")
-    if not isinstance(message_id, str) or not _PROVIDER_ID.match(message_id):
-        raise ReceiptRejected(422, f"{where}.message_id: a non-empty string is required.")
-    given_status = item.get("status")
-    status = RECEIPT_STATUSES.get(given_status) if isinstance(given_status, str) else None
-    if status is None:
-        raise ReceiptRejected(
-            422, f"{where}.status: must be one of delivered, undelivered, failed."
-        )
-    reason = item.get("reason")
-    if reason is not None and not isinstance(reason, str):
-        raise ReceiptRejected(422, f"{where}.reason: a string or null is required.")
-    occurred_at = _timestamp(item.get("at"))
-    if occurred_at is None:
-        raise ReceiptRejected(422, f"{where}.at: an RFC 3339 time with an offset is required.")
-    return SmsReceipt(
-        receipt_id=receipt_id,
-        provider_message_id=message_id,
-        status=status,
-        reason=_DIGIT_RUN.sub("[number]", reason)[:MAX_REASON_LENGTH] if reason else None,
-        occurred_at=occurred_at,
-    )
-
-
-def _timestamp(value: Any) -> datetime | None:
-    if not isinstance(value, str) or "T" not in value.upper():
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
+def parse_receipts(body: bytes, signature: str | None, secret: str | None) -> list[Receipt]:
+    """The gateway's receipts (``receipts.parse``) with its statuses."""
+    return parse(body, signature, secret, statuses=RECEIPT_STATUSES)

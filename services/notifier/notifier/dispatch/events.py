@@ -108,7 +108,7 @@ def _approval_requested(data: ApprovalRequestedV1) -> list[Owed]:
         "position": data.position,
         "due_at": data.due_at.isoformat() if data.due_at else "",
     }
-    return [
+    owed = [
         Owed(
             "approval_requested",
             "hr",
@@ -118,6 +118,20 @@ def _approval_requested(data: ApprovalRequestedV1) -> list[Owed]:
             recipients=(("staff", data.approver_id),),
         )
     ]
+    if data.position == 1 and data.candidate_id is not None:
+        # The candidate hears once, when the review starts, when to expect the result.
+        expected = data.expected_by or data.due_at
+        owed.append(
+            Owed(
+                "result_under_review",
+                "candidate",
+                {"expected_by": expected.isoformat() if expected else ""},
+                application_id=data.application_id,
+                job_id=data.job_id,
+                candidate_id=data.candidate_id,
+            )
+        )
+    return owed
 
 
 def _approval_escalated(data: ApprovalEscalatedV1) -> list[Owed]:

@@ -66,6 +66,7 @@ async def apply(unit: UnitOfWork, changes: list[Change]) -> int:
     unknown delivery) are ignored. Returns how many were applied."""
     applied = 0
     for change in changes:
+        receipt_row: int | None = None
         if change.provider_event_id is not None:
             recorded = await unit.session.execute(
                 pg_insert(_events)
@@ -76,13 +77,17 @@ async def apply(unit: UnitOfWork, changes: list[Change]) -> int:
                 )
                 .returning(_events.c.id)
             )
-            if recorded.first() is None:
+            receipt_row = recorded.scalar_one_or_none()
+            if receipt_row is None:
                 log.info("delivery.receipt_repeated", source=change.source)
                 continue
         row = await (
             _move_status(unit, change) if change.type == "status" else _engage(unit, change)
         )
         if row is None:
+            if receipt_row is not None:
+                # A receipt that moves nothing (late, or after an ending) leaves no history.
+                await unit.session.execute(sa.delete(_events).where(_events.c.id == receipt_row))
             continue
         applied += 1
         if change.provider_event_id is None:

@@ -10,7 +10,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Path, Query, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from notifier.channels.sms import ReceiptRejected, parse_receipts
+from notifier.channels import email as email_channel
+from notifier.channels import sms as sms_channel
+from notifier.channels.receipts import ReceiptRejected
 from notifier.tracking import inbox, pages, service
 from notifier.tracking.dependencies import (
     CandidateInbox,
@@ -21,6 +23,7 @@ from notifier.tracking.dependencies import (
 )
 from notifier.tracking.links import BadLink
 from notifier.tracking.schemas import (
+    EMAIL_RECEIPTS_BODY,
     MAX_RECEIPTS,
     SMS_RECEIPTS_BODY,
     InboxItem,
@@ -246,7 +249,7 @@ async def sms_receipts(
         # Unsigned receipts would let anyone mark our messages undelivered.
         raise service_unavailable("SMS receipts are not configured (NOTIFIER_SMS_RECEIPT_SECRET).")
     try:
-        receipts = parse_receipts(
+        receipts = sms_channel.parse_receipts(
             await request.body(),
             x_signature,
             secret.get_secret_value() if secret is not None else None,
@@ -257,7 +260,55 @@ async def sms_receipts(
         raise _rejected(
             ReceiptRejected(422, f"receipts: at most {MAX_RECEIPTS} receipts per request.")
         )
-    accepted, ignored = await service.apply_sms_receipts(unit, receipts)
+    accepted, ignored = await service.apply_receipts(
+        unit, receipts, channel="sms", source=service.SMS_SOURCE
+    )
+    return ReceiptsAccepted(accepted=accepted, ignored=ignored)
+
+
+@router.post(
+    "/v1/receipts/email",
+    tags=["tracking"],
+    response_model=ReceiptsAccepted,
+    summary="The email provider's signed bounce and delivery events",
+    responses=error_responses(401, 413, 422, 503),
+    openapi_extra={"requestBody": EMAIL_RECEIPTS_BODY},
+)
+async def email_receipts(
+    request: Request,
+    unit: Unit,
+    settings: Settings,
+    x_signature: Annotated[
+        str | None,
+        Header(
+            description="`sha256=<hex HMAC-SHA256 of the body>` with the receipt secret.",
+            examples=["sha256=5d41402abc4b2a76b9719d911017c592"],
+        ),
+    ] = None,
+) -> ReceiptsAccepted:
+    """`message_id` is the Message-ID of the email (with or without its angle brackets);
+    `bounced` ends the delivery as bounced with its reason, and a repeated event changes
+    nothing."""
+    secret = settings.email_receipt_secret
+    if secret is None and settings.environment == "production":
+        raise service_unavailable(
+            "Email receipts are not configured (NOTIFIER_EMAIL_RECEIPT_SECRET)."
+        )
+    try:
+        receipts = email_channel.parse_receipts(
+            await request.body(),
+            x_signature,
+            secret.get_secret_value() if secret is not None else None,
+        )
+    except ReceiptRejected as rejected:
+        raise _rejected(rejected) from None
+    if len(receipts) > MAX_RECEIPTS:
+        raise _rejected(
+            ReceiptRejected(422, f"receipts: at most {MAX_RECEIPTS} receipts per request.")
+        )
+    accepted, ignored = await service.apply_receipts(
+        unit, receipts, channel="email", source=service.EMAIL_SOURCE
+    )
     return ReceiptsAccepted(accepted=accepted, ignored=ignored)
 
 

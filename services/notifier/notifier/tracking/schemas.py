@@ -100,52 +100,63 @@ class ReceiptsAccepted(ResponseModel):
     )
 
 
-SMS_RECEIPTS_BODY: dict[str, Any] = {
-    "required": True,
-    "content": {
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "required": ["receipts"],
-                "properties": {
-                    "receipts": {
-                        "type": "array",
-                        "maxItems": MAX_RECEIPTS,
-                        "items": {
-                            "type": "object",
-                            "required": ["id", "message_id", "status", "at"],
-                            "properties": {
-                                "id": {
-                                    "type": "string",
-                                    "description": "The receipt's own id (deduplicated).",
+def _receipts_body(
+    message_id: str, statuses: list[str], example_id: str, example_reason: str | None
+) -> dict[str, Any]:
+    """The OpenAPI request body of a provider's receipts (``channels/receipts.py``)."""
+    return {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["receipts"],
+                    "properties": {
+                        "receipts": {
+                            "type": "array",
+                            "maxItems": MAX_RECEIPTS,
+                            "items": {
+                                "type": "object",
+                                "required": ["id", "message_id", "status", "at"],
+                                "properties": {
+                                    "id": {
+                                        "type": "string",
+                                        "description": "The receipt's own id (deduplicated).",
+                                    },
+                                    "message_id": {"type": "string", "description": message_id},
+                                    "status": {"type": "string", "enum": statuses},
+                                    "reason": {"type": ["string", "null"]},
+                                    "at": {"type": "string", "format": "date-time"},
                                 },
-                                "message_id": {
-                                    "type": "string",
-                                    "description": "The gateway's id of the message, as "
-                                    "answered when it was sent.",
-                                },
-                                "status": {
-                                    "type": "string",
-                                    "enum": ["delivered", "undelivered", "failed"],
-                                },
-                                "reason": {"type": ["string", "null"]},
-                                "at": {"type": "string", "format": "date-time"},
                             },
-                        },
-                    }
+                        }
+                    },
                 },
-            },
-            "example": {
-                "receipts": [
-                    {
-                        "id": "rcpt-20261201-0001",
-                        "message_id": "gw-8f2a91",
-                        "status": "delivered",
-                        "reason": None,
-                        "at": "2026-12-01T10:00:05+08:00",
-                    }
-                ]
-            },
-        }
-    },
-}
+                "example": {
+                    "receipts": [
+                        {
+                            "id": "rcpt-20261201-0001",
+                            "message_id": example_id,
+                            "status": statuses[0] if example_reason is None else statuses[1],
+                            "reason": example_reason,
+                            "at": "2026-12-01T10:00:05+08:00",
+                        }
+                    ]
+                },
+            }
+        },
+    }
+
+
+SMS_RECEIPTS_BODY = _receipts_body(
+    "The gateway's id of the message, as answered when it was sent.",
+    ["delivered", "undelivered", "failed"],
+    "gw-8f2a91",
+    None,
+)
+EMAIL_RECEIPTS_BODY = _receipts_body(
+    "The Message-ID of the email, with or without its angle brackets.",
+    ["delivered", "bounced", "hard_bounce"],
+    "<0193b0a5-7a8b-7c9d-8e0f-1a2b3c4d5e6f@notifier.example.com>",
+    "5.1.1 mailbox unavailable",
+)

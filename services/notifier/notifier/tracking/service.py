@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
-from notifier.channels.sms import SmsReceipt
+from notifier.channels.receipts import Receipt
 from notifier.deliveries.models import Delivery
 from notifier.dispatch.lifecycle import Change, apply
 from notifier.kinds import KINDS
@@ -23,6 +23,7 @@ from shared.unit import UnitOfWork
 log = get_logger(__name__)
 
 SMS_SOURCE = "sms_gateway"
+EMAIL_SOURCE = "email_provider"
 RECIPIENT_KINDS = ("candidate", "staff", "interviewer")
 
 _d = Delivery.__table__.c
@@ -81,16 +82,18 @@ async def record_click(
     return target
 
 
-async def apply_sms_receipts(unit: UnitOfWork, receipts: Sequence[SmsReceipt]) -> tuple[int, int]:
-    """Apply the gateway's receipts to the SMS deliveries they are about; ``(accepted,
-    ignored)``, ignored being those about a message we do not know. A receipt seen before
-    changes nothing (``apply`` dedupes on the receipt id)."""
+async def apply_receipts(
+    unit: UnitOfWork, receipts: Sequence[Receipt], *, channel: str, source: str
+) -> tuple[int, int]:
+    """Apply a provider's receipts to the deliveries of ``channel`` they are about;
+    ``(accepted, ignored)``, ignored being those about a message we do not know. A receipt
+    seen before changes nothing (``apply`` dedupes on the receipt id)."""
     if not receipts:
         return 0, 0
     wanted = list({receipt.provider_message_id for receipt in receipts})
     rows = await unit.session.execute(
         sa.select(_d.provider_message_id, _d.id).where(
-            _d.channel == "sms", _d.provider_message_id.in_(wanted)
+            _d.channel == channel, _d.provider_message_id.in_(wanted)
         )
     )
     by_message = {row.provider_message_id: row.id for row in rows}
@@ -100,9 +103,10 @@ async def apply_sms_receipts(unit: UnitOfWork, receipts: Sequence[SmsReceipt]) -
         delivery_id = by_message.get(receipt.provider_message_id)
         if delivery_id is None:
             ignored += 1
-            # The gateway's own ids only: they are no one's personal data.
+            # The provider's own ids only: they are no one's personal data.
             log.info(
-                "sms.receipt_unknown_message",
+                "receipt.unknown_message",
+                channel=channel,
                 receipt_id=receipt.receipt_id,
                 status=receipt.status,
             )
@@ -112,7 +116,7 @@ async def apply_sms_receipts(unit: UnitOfWork, receipts: Sequence[SmsReceipt]) -
                 delivery_id=delivery_id,
                 type="status",
                 value=receipt.status,
-                source=SMS_SOURCE,
+                source=source,
                 occurred_at=receipt.occurred_at,
                 provider_event_id=receipt.receipt_id,
                 reason=receipt.reason,

@@ -217,6 +217,8 @@ async def _open_step(
             approver_id=step.approver_id,
             position=step.position,
             due_at=step.due_at,
+            candidate_id=application.candidate_id,
+            expected_by=result.expected_by,
         ),
         subject=str(result.id),
         sequence=result.version,
