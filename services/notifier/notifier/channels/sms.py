@@ -13,7 +13,6 @@ import re
 from typing import Any
 
 import httpx
-import phonenumbers
 
 from notifier.channels.base import OutgoingMessage, SendResult
 from notifier.channels.http import (
@@ -27,6 +26,7 @@ from notifier.channels.http import (
 )
 from notifier.channels.receipts import Receipt, parse
 from notifier.settings import NotifierSettings
+from shared.contacts import normalize_phone
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -46,12 +46,9 @@ def to_e164(number: str, region: str = DEFAULT_REGION) -> str:
     """``number`` in E.164 (``+8613800138000``); a number without a country code is read as
     one of ``region``. Raises ``InvalidPhoneNumber``."""
     try:
-        parsed = phonenumbers.parse(number, region)
-    except phonenumbers.NumberParseException:
+        return normalize_phone(number, region)
+    except ValueError:
         raise InvalidPhoneNumber("The phone number is not valid.") from None
-    if not phonenumbers.is_valid_number(parsed):
-        raise InvalidPhoneNumber("The phone number is not valid.")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 class JsonSmsGateway:

@@ -8,33 +8,21 @@ from datetime import time
 from functools import lru_cache
 from zoneinfo import available_timezones
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
+from shared.contacts import DEFAULT_PHONE_REGION, normalize_email, normalize_phone
 
-# A number written without a country code is read as a mainland China number.
-DEFAULT_PHONE_REGION = "CN"
 EMAIL_CONTEXT = "recipients.email"
 PHONE_CONTEXT = "recipients.phone"
 
-
-def normalize_email(value: str) -> str:
-    """The address validated (syntax only: no DNS lookup in a request) and in lower case."""
-    try:
-        result = validate_email(value.strip(), check_deliverability=False)
-    except EmailNotValidError as error:
-        raise ValueError(f"not a valid email address: {error}") from None
-    return result.normalized.lower()
-
-
-def normalize_phone(value: str, region: str = DEFAULT_PHONE_REGION) -> str:
-    """The number in E.164 (``+8613812345678``), which is what SMS gateways take."""
-    try:
-        number = phonenumbers.parse(value, region)
-    except phonenumbers.NumberParseException:
-        raise ValueError("not a phone number") from None
-    if not phonenumbers.is_valid_number(number):
-        raise ValueError("not a valid phone number for its country")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+__all__ = [
+    "DEFAULT_PHONE_REGION",
+    "EMAIL_CONTEXT",
+    "PHONE_CONTEXT",
+    "check_time_zone",
+    "format_clock",
+    "normalize_email",
+    "normalize_phone",
+    "parse_clock",
+]
 
 
 @lru_cache(maxsize=1)
