@@ -104,6 +104,12 @@ class ReminderDueV1(EventData):
     at: AwareDatetime | None = Field(
         default=None, description="The deadline or the interview's start the reminder is about."
     )
+    interviewer_subjects: list[str] = Field(
+        default_factory=list,
+        description="For an interview: the panel's bearer-token subjects (those who have not "
+        "declined), so other services can address them.",
+        examples=[["iv-zhang"]],
+    )
 
 
 class _InterviewEvent(EventData):
@@ -147,6 +153,11 @@ class InterviewBookedV1(_InterviewEvent):
         description="The candidate's IANA time zone.", examples=["Asia/Shanghai"]
     )
     interviewer_ids: list[UUID]
+    interviewer_subjects: list[str] = Field(
+        default_factory=list,
+        description="The panel's bearer-token subjects, so other services can address them.",
+        examples=[["iv-zhang"]],
+    )
     room_id: UUID | None = None
     remote: bool = False
     rescheduled_from: Slot | None = None

@@ -337,3 +337,42 @@ async def test_an_email_bounce_reported_by_the_provider_ends_the_delivery(
     assert statuses == ["sent", "bounced"]
     assert_problem(forged, 401)
     assert_problem(invalid, 422)
+
+
+async def test_the_panel_of_a_booking_finds_it_in_their_own_inbox(
+    amqp: AbstractRobustConnection,
+) -> None:
+    async with world(amqp) as w:
+        candidate = await w.pipeline.candidate()
+        application_id, interview_id = uuid.uuid4(), uuid.uuid4()
+        start = datetime.now(UTC) + timedelta(days=2)
+        await w.publish(
+            envelope(
+                InterviewBookedV1(
+                    interview_id=interview_id,
+                    application_id=application_id,
+                    job_id=uuid.UUID(w.pipeline.job["id"]),
+                    candidate_id=candidate,
+                    starts_at=start,
+                    ends_at=start + timedelta(minutes=45),
+                    time_zone="Asia/Shanghai",
+                    interviewer_ids=[uuid.uuid4()],
+                    interviewer_subjects=["iv-zhang"],
+                    remote=True,
+                ),
+                subject=interview_id,
+            )
+        )
+
+        async def in_inbox() -> list[Any] | None:
+            response = await w.notifier.client.get(
+                "/v1/inbox", headers=auth("interviewer", "iv-zhang")
+            )
+            assert response.status_code == 200, response.text
+            items: list[Any] = response.json()["items"]
+            return items or None
+
+        [item] = await wait_for(in_inbox, timeout=15, what="the interviewer's inbox item")
+        other = await w.notifier.client.get("/v1/inbox", headers=auth("interviewer", "iv-li"))
+    assert item["kind"] == "interview_booked"
+    assert other.json()["items"] == []

@@ -145,6 +145,7 @@ def test_reminders_and_bookings_reach_candidate_and_interviewers() -> None:
         recipients=["candidate", "interviewers"],
         due_at=NOW,
         at=NOW + timedelta(hours=2),
+        interviewer_subjects=["iv-zhang"],
     )
     booked = InterviewBookedV1(
         interview_id=interview,
@@ -155,13 +156,19 @@ def test_reminders_and_bookings_reach_candidate_and_interviewers() -> None:
         ends_at=NOW + timedelta(days=1, hours=1),
         time_zone="Asia/Shanghai",
         interviewer_ids=panel,
+        interviewer_subjects=["iv-li", "iv-zhang"],
         room_id=uuid.uuid4(),
     )
     assert [(o.kind, o.audience) for o in owed_for(reminder, portal_url=PORTAL)] == [
         ("interview_reminder", "candidate"),
         ("interview_reminder", "interviewers"),
     ]
+    [_, for_panel] = owed_for(reminder, portal_url=PORTAL)
+    assert for_panel.interviewer_subjects == ("iv-zhang",)
+    unnamed = reminder.model_copy(update={"interviewer_subjects": []})
+    assert [o.audience for o in owed_for(unnamed, portal_url=PORTAL)] == ["candidate"]
     candidate, interviewers = owed_for(booked, portal_url=PORTAL)
+    assert interviewers.interviewer_subjects == ("iv-li", "iv-zhang")
     assert candidate.kind == "interview_booked"
     assert interviewers.interviewer_ids == tuple(panel)
     assert candidate.variables["calendar_uid"] == f"{interview}@recruiting"

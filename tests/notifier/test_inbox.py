@@ -177,7 +177,7 @@ async def test_an_admin_has_an_inbox_of_their_own(api: Running, db: asyncpg.Conn
 )
 async def test_the_staff_inbox_needs_a_staff_token(api: Running, method: str, path: str) -> None:
     assert_problem(await api.client.request(method, path), 401, "unauthorized")
-    for headers in (auth("interviewer", "int-ivan"), AS_PORTAL):
+    for headers in (auth("service", "scheduler"), AS_PORTAL):
         response = await api.client.request(method, path, headers=headers)
         assert_problem(response, 403, "forbidden")
 

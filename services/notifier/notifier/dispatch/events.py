@@ -46,6 +46,9 @@ class Owed:
     # Named staff (an approver, the owners an event lists); None: resolved from the audience.
     recipients: tuple[Recipient, ...] | None = None
     interviewer_ids: tuple[uuid.UUID, ...] = field(default=())
+    # The panel's JWT subjects when the event names them: interviewers are then addressed as
+    # staff (their own inbox and settings); otherwise by the scheduler's interviewer ids.
+    interviewer_subjects: tuple[str, ...] = field(default=())
 
 
 # What a candidate is asked to do next, by the kind of stage they moved into; the words are
@@ -227,9 +230,18 @@ def _reminder_due(data: ReminderDueV1, portal_url: str) -> list[Owed]:
         "reminder": data.reminder.removeprefix("before_"),
         "starts_at": (data.at or data.due_at).isoformat(),
     }
-    for audience in ("candidate", "interviewers"):
-        if audience in data.recipients:
-            owed.append(Owed("interview_reminder", audience, variables, **ids))
+    if "candidate" in data.recipients:
+        owed.append(Owed("interview_reminder", "candidate", variables, **ids))
+    if "interviewers" in data.recipients and data.interviewer_subjects:
+        owed.append(
+            Owed(
+                "interview_reminder",
+                "interviewers",
+                variables,
+                interviewer_subjects=tuple(data.interviewer_subjects),
+                **ids,
+            )
+        )
     return owed
 
 
@@ -275,6 +287,7 @@ def _interview_booked(data: InterviewBookedV1) -> list[Owed]:
             "interviewers",
             variables,
             interviewer_ids=tuple(data.interviewer_ids),
+            interviewer_subjects=tuple(data.interviewer_subjects),
             **ids,
         ),
     ]

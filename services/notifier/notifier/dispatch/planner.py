@@ -56,6 +56,8 @@ def _recipients_of(owed: Owed, owners: list[str]) -> list[tuple[str, str]]:
     if owed.audience == "candidate":
         return [("candidate", str(owed.candidate_id))] if owed.candidate_id else []
     if owed.audience == "interviewers":
+        if owed.interviewer_subjects:
+            return [("staff", subject) for subject in dict.fromkeys(owed.interviewer_subjects)]
         return [("interviewer", str(i)) for i in dict.fromkeys(owed.interviewer_ids)]
     return [("staff", owner) for owner in owners]
 

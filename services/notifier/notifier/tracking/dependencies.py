@@ -14,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from notifier.settings import NotifierSettings
 from notifier.tracking.links import BadLink, LinkSigner
 from shared.auth.principal import Principal, Role
-from shared.http.dependencies import CurrentPrincipal, RuntimeDep, Staff
+from shared.http.dependencies import CurrentPrincipal, RuntimeDep, require_role
 from shared.problems import forbidden, unauthorized
 from shared.service import Runtime
 
@@ -41,8 +41,11 @@ async def get_signer(runtime: RuntimeDep) -> LinkSigner:
 Signer = Annotated[LinkSigner, Depends(get_signer)]
 
 
-async def staff_recipient(principal: Staff) -> tuple[str, str]:
-    """An HR user's or admin's own inbox: the recipient ``("staff", subject)``."""
+async def staff_recipient(
+    principal: Annotated[Principal, Depends(require_role(Role.HR, Role.ADMIN, Role.INTERVIEWER))],
+) -> tuple[str, str]:
+    """A staff member's own inbox (HR, admins, and interviewers, whom the scheduler's events
+    name by their subject): the recipient ``("staff", subject)``."""
     return "staff", principal.subject
 
 

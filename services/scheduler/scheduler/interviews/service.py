@@ -484,6 +484,9 @@ async def _emit_booked(
     *,
     rescheduled_from: Slot | None,
 ) -> None:
+    subjects = await unit.session.scalars(
+        sa.select(Interviewer.subject).where(Interviewer.id.in_(list(interviewer_ids)))
+    )
     await unit.emit(
         InterviewBookedV1(
             interview_id=interview.id,
@@ -496,6 +499,7 @@ async def _emit_booked(
             ends_at=interview.ends_at,
             time_zone=interview.candidate_time_zone,
             interviewer_ids=list(interviewer_ids),
+            interviewer_subjects=sorted(subjects),
             room_id=interview.room_id,
             remote=interview.remote,
             rescheduled_from=rescheduled_from,
@@ -548,6 +552,14 @@ async def send_reminder(
         return
     if datetime.fromisoformat(starts_at) != interview.starts_at:
         return  # moved: its own reminders are set for the new time
+    panel = await unit.session.scalars(
+        sa.select(Interviewer.subject)
+        .join(InterviewParticipant, InterviewParticipant.interviewer_id == Interviewer.id)
+        .where(
+            InterviewParticipant.interview_id == interview.id,
+            InterviewParticipant.response.in_(("pending", "accepted")),
+        )
+    )
     await unit.emit(
         ReminderDueV1(
             subject_kind="interview",
@@ -559,6 +571,7 @@ async def send_reminder(
             recipients=["candidate", "interviewers"],
             due_at=due_at,
             at=interview.starts_at,
+            interviewer_subjects=sorted(panel),
         ),
         subject=str(interview.id),
     )
