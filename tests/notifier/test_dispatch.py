@@ -243,3 +243,28 @@ async def test_reminders_to_one_person_on_one_day_are_worded_differently(
     )
     bodies = [row["body"] for row in rows]
     assert len(bodies) == 2 and bodies[0] != bodies[1]
+
+
+async def test_a_slow_provider_does_not_make_the_dispatcher_send_twice(
+    amqp: AbstractRobustConnection,
+) -> None:
+    # Leases far shorter than the provider's answer: they are renewed while the send waits.
+    async with world(amqp, dispatch_lease_s=0.6) as w:
+        candidate = await w.pipeline.candidate(email="slow@example.com")
+        event = stage_passed(candidate, job_id=uuid.UUID(w.pipeline.job["id"]))
+        w.smtp.hold()
+        await w.publish(event)
+
+        async def held() -> bool:
+            return w.smtp.held >= 1
+
+        await wait_for(held, timeout=15, what="the email to be in flight")
+        await asyncio.sleep(2.0)  # more than three leases
+        w.smtp.release()
+        await _emails_to(w, "slow@example.com")
+        deliveries = await w.settled(uuid.UUID(event.data["application_id"]), 2)
+        await asyncio.sleep(1.0)
+        mails = [m for m in w.smtp.messages if "slow@example.com" in m.recipients]
+    email = next(d for d in deliveries if d["channel"] == "email")
+    assert len(mails) == 1
+    assert email["status"] == "sent" and email["attempts"] == 1

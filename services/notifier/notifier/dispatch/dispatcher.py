@@ -126,7 +126,11 @@ class Dispatcher:
         self._flusher: asyncio.Task[None] | None = None
         self._stopping = False
         self._last_pass: float | None = None
-        self._flushed = asyncio.Event()
+        # Claimed and not yet recorded: their leases are renewed while they are ours, and
+        # they count against how much one process takes at a time.
+        self._held: set[uuid.UUID] = set()
+        self._recorded = asyncio.Event()
+        self._renewer: asyncio.Task[None] | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -135,6 +139,7 @@ class Dispatcher:
         self._open()
         self._task = asyncio.create_task(self._run(), name="notifier-dispatcher")
         self._flusher = asyncio.create_task(self._flush_loop(), name="notifier-recorder")
+        self._renewer = asyncio.create_task(self._renew_loop(), name="notifier-leases")
 
     def _open(self) -> None:
         if self._http is None:
@@ -153,10 +158,11 @@ class Dispatcher:
         if self._in_flight:
             await asyncio.wait(set(self._in_flight), timeout=15)
         await self._drain_outcomes()
-        if self._flusher is not None:
-            self._flusher.cancel()
-            await asyncio.gather(self._flusher, return_exceptions=True)
-            self._flusher = None
+        for task in (self._flusher, self._renewer):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self._flusher = self._renewer = None
         await self._listener.close()
         await close_channels(self._channels)
         if self._http is not None:
@@ -187,11 +193,13 @@ class Dispatcher:
                 log.warning("dispatch.listen_failed", error=type(exc).__name__)
             try:
                 while not self._stopping:
-                    room = limit - len(self._in_flight)
+                    room = limit - len(self._held)
                     if room <= 0:
-                        await asyncio.wait(
-                            set(self._in_flight), return_when=asyncio.FIRST_COMPLETED
-                        )
+                        # Wait for answers to be recorded: taking more than can be sent and
+                        # recorded soon would only hold leases.
+                        self._recorded.clear()
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self._recorded.wait(), timeout=1.0)
                         continue
                     claimed = await self._claim(min(room, self._settings.dispatch_batch_size))
                     if not claimed:
@@ -254,7 +262,32 @@ class Dispatcher:
         )
         async with self._runtime.db.sessionmaker() as session, session.begin():
             rows = (await session.execute(statement)).all()
+        self._held.update(row.id for row in rows)
         return [_Claimed(r.id, r.notification_id, r.channel, r.step, r.attempts) for r in rows]
+
+    async def _renew_loop(self) -> None:
+        """Extend the leases of what this process holds, a third of a lease before they run
+        out, so a slow provider or a backlog of answers to record never lets another replica
+        take (and send again) a delivery this one is still sending. A process that dies stops
+        renewing, and its deliveries are taken again once their leases end."""
+        interval = self._settings.dispatch_lease_s / 3
+        while True:
+            await asyncio.sleep(interval)
+            held = list(self._held)
+            if not held:
+                continue
+            now = self._runtime.clock.now()
+            try:
+                async with self._runtime.db.sessionmaker() as session, session.begin():
+                    await session.execute(
+                        sa.update(_deliveries)
+                        .where(_d.id.in_(held), _d.status == "sending")
+                        .values(
+                            lease_until=now + timedelta(seconds=self._settings.dispatch_lease_s)
+                        )
+                    )
+            except Exception as exc:
+                log.warning("dispatch.renew_failed", error=type(exc).__name__)
 
     # -- preparing -----------------------------------------------------------------------
 
@@ -501,11 +534,14 @@ class Dispatcher:
         for attempt in range(5):
             try:
                 await self.record(batch)
+                self._held.difference_update(outcome.claimed.id for outcome in batch)
+                self._recorded.set()
                 return
             except Exception as exc:
                 log.warning("dispatch.record_failed", error=type(exc).__name__, attempt=attempt + 1)
                 await asyncio.sleep(0.5 * (attempt + 1))
-        # The leases run out and the deliveries are taken again: sent at least once.
+        # Let the leases run out so the deliveries are taken again: sent at least once.
+        self._held.difference_update(outcome.claimed.id for outcome in batch)
         log.error("dispatch.record_gave_up", deliveries=len(batch))
 
     async def record(self, batch: Sequence[_Outcome]) -> None:
