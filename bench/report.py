@@ -59,7 +59,8 @@ class Figure:
     ours: float
     floor: float | None
     target: float
-    comparison: Literal["ratio>=", "ours<", "ours>="]
+    # "ours==": a count that must be exactly the target (duplicates, lost messages: 0).
+    comparison: Literal["ratio>=", "ours<", "ours>=", "ours=="]
 
     @property
     def ratio(self) -> float | None:
@@ -71,6 +72,8 @@ class Figure:
             return self.ratio is not None and self.ratio >= self.target
         if self.comparison == "ours>=":
             return self.ours >= self.target
+        if self.comparison == "ours==":
+            return self.ours == self.target
         return self.ours < self.target
 
     @property
@@ -79,6 +82,8 @@ class Figure:
             return f"ratio >= {self.target:g}"
         if self.comparison == "ours>=":
             return f">= {self.target:g} {self.unit}"
+        if self.comparison == "ours==":
+            return f"== {self.target:g}"
         return f"< {self.target:g} {self.unit}"
 
     def as_dict(self) -> dict[str, Any]:
@@ -210,6 +215,7 @@ def markdown(document: dict[str, Any]) -> str:
     lines += _webhook_lines(details)
     lines += _portal_lines(details)
     lines += _analytics_lines(details)
+    lines += _notifier_lines(details)
     events = details.get("events")
     if events:
         lines += [
@@ -333,6 +339,71 @@ def _analytics_lines(details: dict[str, Any]) -> list[str]:
         f"written in {seeded['seconds']:.0f} s.",
     ]
     return lines
+
+
+def _notifier_lines(details: dict[str, Any]) -> list[str]:
+    emails = details.get("notifier")
+    if not emails:
+        return []
+    connections = emails["connections"]
+    lines = [
+        "",
+        f"| stage_changed to email, {connections} SMTP connections | emails/s | "
+        "CPU ms per email, sender | CPU ms per email, SMTP sink | duplicates | lost |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    tallies = emails["tallies"]
+    floor = tallies["floor"]
+    for label, key, duplicates, lost in (
+        (
+            "ours: the notifier (consumer, planner, dispatcher)",
+            "ours",
+            emails["duplicates"],
+            emails["lost"],
+        ),
+        ("floor: raw aiosmtplib `sendmail` loops", "floor", floor["duplicates"], floor["lost"]),
+    ):
+        part = emails[key]
+        lines.append(
+            f"| {label} | {part['per_s']:,.0f} | {part['sender_cpu_ms_per_email']:.3f} | "
+            f"{part['sink_cpu_ms_per_email']:.3f} | {duplicates:,} | {lost:,} |"
+        )
+    latency = emails["latency"]
+    dist = latency["distribution_ms"]
+    lines += [
+        "",
+        "| event-to-accepted latency | offered events/s | achieved | p50 ms | p90 ms | p99 ms | "
+        "max ms |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        f"| stage_changed published to email accepted | {latency['offered_per_s']:,.0f} | "
+        f"{latency['achieved_per_s']:,.0f} | {dist['p50']:,.1f} | {dist['p90']:,.1f} | "
+        f"{dist['p99']:,.1f} | {dist['max']:,.1f} |",
+        "",
+        f"Emails of {emails['ours']['message_bytes']:,} bytes; the pipeline answering the "
+        f"contact lookups used {emails['ours']['pipeline_cpu_ms_per_email']:.3f} ms of CPU per "
+        f"email. {_recorded_text(emails)}",
+    ]
+    return lines
+
+
+def _recorded_text(emails: dict[str, Any]) -> str:
+    """How far the notifier's own records (``deliveries``) kept up with what the sink saw."""
+    measured = emails["ours"]["emails"]
+    lag = emails["ours"]["record_lag_s"]
+    if lag is not None:
+        text = (
+            f"The notifier had recorded all {measured:,} as sent {lag:.1f} s after the sink "
+            "accepted the last"
+        )
+    else:
+        sent = emails["delivery_statuses"].get("sent", 0)
+        text = (
+            f"The notifier had recorded only {sent:,} of the {measured:,} as sent when it "
+            "stopped being waited for"
+        )
+    final = emails["final_statuses"]
+    total = sum(final.values())
+    return f"{text}; at the end, {final.get('sent', 0):,} of all {total:,} of ours were."
 
 
 def _loads(values: Sequence[float]) -> str:

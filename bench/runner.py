@@ -24,6 +24,7 @@ import uvloop
 
 from bench import (
     analytics,
+    emails,
     environment,
     events,
     expiries,
@@ -44,7 +45,7 @@ WEBHOOK_RATIO_TARGET = 0.5
 WEBHOOK_P99_TARGET_MS = 100.0
 PORTAL_P99_TARGET_MS = 20.0
 ANALYTICS_TARGET_MS = 500.0
-PARTS = ("events", "http", "webhooks", "portal", "analytics", "expiries", "slots")
+PARTS = ("events", "http", "webhooks", "portal", "analytics", "expiries", "slots", "notifier")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -78,6 +79,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--slots-requests", type=int, default=200, help="timed proposal requests")
     parser.add_argument("--slots-core-runs", type=int, default=300, help="timed core runs")
+    parser.add_argument(
+        "--notifier-events",
+        type=int,
+        default=10_000,
+        help="stage_changed events (and emails) per side for the notifier's throughput",
+    )
+    parser.add_argument(
+        "--notifier-rate", type=float, default=200.0, help="offered events/s for its latency"
+    )
+    parser.add_argument(
+        "--notifier-latency-seconds",
+        type=float,
+        default=10.0,
+        help="measured seconds of the notifier's latency round (after a 2 s warm-up)",
+    )
     parser.add_argument(
         "--load-generator",
         choices=["auto", "wrk", "python"],
@@ -365,6 +381,21 @@ async def _measure(run: BenchRun, args: argparse.Namespace) -> dict[str, Any]:
             figures += slots.figures(slotted, slots_plan)
             details["slots"] = slots.details(slotted)
             disturbances += slotted.disturbances
+    if args.only in (None, "notifier"):
+        notifier_plan = emails.NotifierPlan(
+            events=args.notifier_events,
+            rate=args.notifier_rate,
+            latency_seconds=args.notifier_latency_seconds,
+        )
+        details["notifier_plan"] = asdict(notifier_plan)
+        try:
+            sent = await emails.measure(run, notifier_plan)
+        except Exception as exc:
+            errors["notifier"] = f"{type(exc).__name__}: {exc}"
+        else:
+            figures += emails.figures(sent)
+            details["notifier"] = emails.details(sent)
+            disturbances += sent.disturbances
     return {"figures": figures, "details": details, "errors": errors, "disturbances": disturbances}
 
 

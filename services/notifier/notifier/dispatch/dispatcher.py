@@ -40,11 +40,12 @@ from notifier.dispatch.lifecycle import Change
 from notifier.dispatch.planner import DISPATCH_CHANNEL
 from notifier.endpoints.service import EndpointTarget, endpoints_by_id, record_endpoint_outcome
 from notifier.jobs.service import jobs_by_id
+from notifier.kinds import LOCALES
 from notifier.notifications.models import Notification
 from notifier.recipients.service import Contact, contacts_for
 from notifier.robots.service import RobotTarget, robots_by_id
 from notifier.settings import NotifierSettings
-from notifier.templates.service import TemplateRenderError, render
+from notifier.templates.service import InForce, TemplateRenderError, in_force, render
 from notifier.tracking.links import LinkSigner
 from shared.crypto import Keyring
 from shared.db.listener import Listener
@@ -102,6 +103,7 @@ class _Batch:
     robots: dict[uuid.UUID, RobotTarget] = field(default_factory=dict)
     endpoints: dict[uuid.UUID, EndpointTarget] = field(default_factory=dict)
     job_titles: dict[uuid.UUID, str] = field(default_factory=dict)
+    versions: InForce = field(default_factory=dict)
 
 
 class Dispatcher:
@@ -347,6 +349,15 @@ class Dispatcher:
             session, [row.job_id for row in batch.notifications.values() if row.job_id]
         )
         batch.job_titles = {job_id: job.title for job_id, job in jobs.items()}
+        batch.versions = await in_force(
+            session,
+            [
+                (row.kind, channel, locale)
+                for row in batch.notifications.values()
+                for channel in {item.channel for item in claimed} - {"webhook"}
+                for locale in LOCALES
+            ],
+        )
         return batch
 
     async def _compose(self, session: Any, work: _Work, batch: _Batch, now: datetime) -> None:
@@ -424,6 +435,7 @@ class Dispatcher:
             channel=template_channel,
             locale=language,
             variables=variables,
+            versions=batch.versions,
         )
         work.template_version = rendered.version
         address = ""

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from notifier.deliveries.models import Delivery, DeliveryEvent
@@ -63,9 +64,15 @@ class Change:
 
 async def apply(unit: UnitOfWork, changes: list[Change]) -> int:
     """Apply the changes that move a delivery forward; the rest (stale, repeated, or about an
-    unknown delivery) are ignored. Returns how many were applied."""
-    applied = 0
+    unknown delivery) are ignored. Returns how many were applied.
+
+    The dispatcher's own status changes (sent, delivered, failed: no receipt id) are applied in
+    a few statements for the whole batch; receipts and engagement one by one."""
+    ours = [c for c in changes if c.type == "status" and c.provider_event_id is None]
+    applied = await _apply_statuses(unit, ours) if ours else 0
     for change in changes:
+        if change.type == "status" and change.provider_event_id is None:
+            continue
         receipt_row: int | None = None
         if change.provider_event_id is not None:
             recorded = await unit.session.execute(
@@ -96,6 +103,118 @@ async def apply(unit: UnitOfWork, changes: list[Change]) -> int:
             )
         await _announce(unit, row, change)
     return applied
+
+
+# Built from constants only (the ranks above); every value is a bound parameter.
+_MOVE_MANY = sa.text(
+    f"""
+    UPDATE {_deliveries.fullname} AS d SET
+        status = v.status,
+        updated_at = :now,
+        lease_until = NULL,
+        reason = CASE WHEN v.status IN ('sent', 'delivered') THEN NULL
+                      WHEN v.status IN ('bounced', 'undelivered', 'failed', 'cancelled')
+                      THEN v.reason ELSE d.reason END,
+        sent_at = CASE WHEN v.status IN ('sent', 'delivered')
+                       THEN coalesce(d.sent_at, v.at) ELSE d.sent_at END,
+        delivered_at = CASE WHEN v.status = 'delivered' THEN v.at ELSE d.delivered_at END,
+        next_attempt_at = CASE WHEN v.status IN ('bounced', 'undelivered', 'failed', 'cancelled')
+                               THEN NULL ELSE d.next_attempt_at END,
+        provider_message_id = coalesce(v.provider_message_id, d.provider_message_id)
+    FROM unnest(
+        CAST(:ids AS uuid[]), CAST(:statuses AS text[]), CAST(:ranks AS int[]),
+        CAST(:ats AS timestamptz[]), CAST(:reasons AS text[]),
+        CAST(:provider_message_ids AS text[])
+    ) AS v(id, status, rank, at, reason, provider_message_id)
+    WHERE d.id = v.id
+      AND (CASE d.status {" ".join(f"WHEN '{k}' THEN {r}" for k, r in STATUS_RANK.items())}
+           ELSE 0 END) < v.rank
+    RETURNING d.id, d.notification_id, d.channel, d.status, d.engagement, d.reason
+    """  # noqa: S608
+).columns(
+    sa.column("id", UUID(as_uuid=True)),
+    sa.column("notification_id", UUID(as_uuid=True)),
+    sa.column("channel", sa.Text),
+    sa.column("status", sa.Text),
+    sa.column("engagement", sa.Text),
+    sa.column("reason", sa.Text),
+)
+
+
+async def _apply_statuses(unit: UnitOfWork, changes: list[Change]) -> int:
+    """Status changes of many deliveries in one UPDATE (a delivery named twice is moved in a
+    second round, so its changes apply in order), then their history, their notifications and
+    their events in one statement each."""
+    now = unit.clock.now()
+    rounds: list[list[Change]] = []
+    seen: dict[uuid.UUID, int] = {}
+    for change in changes:
+        index = seen.get(change.delivery_id, -1) + 1
+        seen[change.delivery_id] = index
+        if index == len(rounds):
+            rounds.append([])
+        rounds[index].append(change)
+    moved: list[tuple[Any, Change]] = []
+    for batch in rounds:
+        by_id = {change.delivery_id: change for change in batch}
+        result = await unit.session.execute(
+            _MOVE_MANY,
+            {
+                "now": now,
+                "ids": [c.delivery_id for c in batch],
+                "statuses": [c.value for c in batch],
+                "ranks": [STATUS_RANK[c.value] for c in batch],
+                "ats": [c.occurred_at for c in batch],
+                "reasons": [c.reason for c in batch],
+                "provider_message_ids": [c.provider_message_id for c in batch],
+            },
+        )
+        moved.extend((row, by_id[row.id]) for row in result)
+    if not moved:
+        return 0
+    await unit.session.execute(sa.insert(_events), [_event_row(change, now) for _, change in moved])
+    notification_ids = list({row.notification_id for row, _ in moved})
+    notifications = {
+        row.id: row
+        for row in await unit.session.execute(
+            sa.select(
+                _n.id,
+                _n.kind,
+                _n.recipient_kind,
+                _n.recipient_id,
+                _n.application_id,
+                _n.job_id,
+                _n.candidate_id,
+                _n.status,
+            ).where(_n.id.in_(notification_ids))
+        )
+    }
+    reached = [
+        row.notification_id
+        for row, change in moved
+        if change.value in ("sent", "delivered")
+        and notifications[row.notification_id].status == "pending"
+    ]
+    if reached:
+        await unit.session.execute(
+            sa.update(_notifications)
+            .where(_n.id.in_(list(set(reached))), _n.status == "pending")
+            .values(status="sent", first_sent_at=now, updated_at=now)
+        )
+    for row, change in moved:
+        if change.value in ENDINGS:
+            await _follow_deliveries(unit, notifications[row.notification_id], change)
+    await unit.emit_many(
+        [
+            (
+                _status_event(notifications[row.notification_id], row, change),
+                str(row.notification_id),
+                None,
+            )
+            for row, change in moved
+        ]
+    )
+    return len(moved)
 
 
 def _event_row(change: Change, now: datetime) -> dict[str, Any]:
@@ -197,23 +316,24 @@ async def _announce(unit: UnitOfWork, row: sa.Row[Any], change: Change) -> None:
     ).one()
     if change.type == "status":
         await _follow_deliveries(unit, notification, change)
-    await unit.emit(
-        NotificationStatusChangedV1(
-            notification_id=notification.id,
-            delivery_id=row.id,
-            kind=notification.kind,
-            channel=row.channel,
-            recipient_kind=notification.recipient_kind,
-            recipient_id=notification.recipient_id,
-            application_id=notification.application_id,
-            job_id=notification.job_id,
-            candidate_id=notification.candidate_id,
-            status=row.status,
-            engagement=row.engagement,
-            reason=row.reason if row.status in ENDINGS else None,
-            occurred_at=change.occurred_at,
-        ),
-        subject=str(notification.id),
+    await unit.emit(_status_event(notification, row, change), subject=str(notification.id))
+
+
+def _status_event(notification: Any, row: Any, change: Change) -> NotificationStatusChangedV1:
+    return NotificationStatusChangedV1(
+        notification_id=notification.id,
+        delivery_id=row.id,
+        kind=notification.kind,
+        channel=row.channel,
+        recipient_kind=notification.recipient_kind,
+        recipient_id=notification.recipient_id,
+        application_id=notification.application_id,
+        job_id=notification.job_id,
+        candidate_id=notification.candidate_id,
+        status=row.status,
+        engagement=row.engagement,
+        reason=row.reason if row.status in ENDINGS else None,
+        occurred_at=change.occurred_at,
     )
 
 

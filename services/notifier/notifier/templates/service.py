@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import uuid
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifier.kinds import KINDS, LOCALES, TEMPLATED_CHANNELS, Kind
@@ -140,6 +141,28 @@ def _key(kind: str, channel: str, locale: str) -> sa.ColumnElement[bool]:
 # Rendering
 
 
+InForce = dict[tuple[str, str, str], tuple[uuid.UUID, int]]
+
+
+async def in_force(session: AsyncSession, keys: Iterable[tuple[str, str, str]]) -> InForce:
+    """The saved version in force for each (kind, channel, locale) of ``keys``, in one query;
+    keys absent from the answer use their built-in default. A dispatcher rendering a batch of
+    messages asks once per batch instead of once per message."""
+    wanted = list({(kind, channel, resolve_locale(locale)) for kind, channel, locale in keys})
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        sa.select(Template.kind, Template.channel, Template.locale, Template.id, Template.version)
+        .where(
+            sa.tuple_(Template.kind, Template.channel, Template.locale).in_(wanted),
+            Template.active,
+        )
+        .order_by(Template.kind, Template.channel, Template.locale, Template.version.desc())
+        .ext(distinct_on(Template.kind, Template.channel, Template.locale))
+    )
+    return {(row.kind, row.channel, row.locale): (row.id, row.version) for row in rows}
+
+
 async def render(
     session: AsyncSession,
     *,
@@ -147,6 +170,7 @@ async def render(
     channel: str,
     locale: str,
     variables: Mapping[str, Any],
+    versions: InForce | None = None,
 ) -> RenderedMessage:
     """One message from the template in force. An unknown locale falls back to zh-CN (and
     ``locale`` in the data is set to the one used); ``variant`` is 0 unless given. Raises
@@ -155,14 +179,19 @@ async def render(
     if kind not in KINDS or channel not in TEMPLATED_CHANNELS:
         raise TemplateRenderError(f"no templates for kind {kind!r} on channel {channel!r}")
     shown = resolve_locale(locale)
-    found = (
-        await session.execute(
-            sa.select(Template.id, Template.version)
-            .where(_key(kind, channel, shown), Template.active)
-            .order_by(Template.version.desc())
-            .limit(1)
-        )
-    ).first()
+    found: Any
+    if versions is not None:
+        # From ``in_force``, asked for this message's key with the rest of its batch.
+        found = versions.get((kind, channel, shown))
+    else:
+        found = (
+            await session.execute(
+                sa.select(Template.id, Template.version)
+                .where(_key(kind, channel, shown), Template.active)
+                .order_by(Template.version.desc())
+                .limit(1)
+            )
+        ).first()
     if found is None:
         compiled, version = _compiled.default(kind, channel, shown), 0
     else:
