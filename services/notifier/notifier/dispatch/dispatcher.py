@@ -59,6 +59,15 @@ _n = cast(sa.Table, Notification.__table__).c
 _deliveries = cast(sa.Table, Delivery.__table__)
 _notifications = cast(sa.Table, Notification.__table__)
 MAX_BACKOFF_S = 3600.0
+_STORE_CONTENT = (
+    sa.update(_deliveries)
+    .where(_d.id == sa.bindparam("b_id"))
+    .values(
+        template_version=sa.bindparam("b_version"),
+        subject=sa.func.coalesce(sa.bindparam("b_subject", type_=sa.Text), _d.subject),
+        body=sa.func.coalesce(sa.bindparam("b_body", type_=sa.Text), _d.body),
+    )
+)
 FLUSH_BATCH = 500
 
 
@@ -563,6 +572,20 @@ class Dispatcher:
             changes: list[Change] = []
             for outcome in batch:
                 changes.extend(await self._record_one(unit, outcome, now))
+            contents = [
+                {
+                    "b_id": outcome.claimed.id,
+                    "b_version": outcome.template_version,
+                    "b_subject": outcome.subject,
+                    "b_body": outcome.body,
+                }
+                for outcome in batch
+                if outcome.template_version is not None
+            ]
+            if contents:
+                # What each was rendered from (and, for the inbox, what it says): one statement
+                # for the batch.
+                await session.execute(_STORE_CONTENT, contents)
             await lifecycle.apply(unit, changes)
 
     async def _record_one(self, unit: Any, outcome: _Outcome, now: datetime) -> list[Change]:
@@ -579,13 +602,6 @@ class Dispatcher:
             if disabled and result.outcome == "retry":
                 result = SendResult("failed", reason="endpoint disabled after failing for days")
         at = outcome.finished_at or now
-        extra: dict[str, Any] = {}
-        if outcome.template_version is not None:
-            extra["template_version"] = outcome.template_version
-        if outcome.body is not None:
-            extra.update(subject=outcome.subject, body=outcome.body)
-        if extra:
-            await session.execute(sa.update(_deliveries).where(_d.id == item.id).values(extra))
         if outcome.cancel:
             return [Change(item.id, "status", "cancelled", "dispatcher", at, reason=result.reason)]
         if result.outcome in ("sent", "delivered"):

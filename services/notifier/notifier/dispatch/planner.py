@@ -78,7 +78,11 @@ async def owe(
     session = unit.session
     now = unit.clock.now()
     rules = await rules_for(session, [(o.kind, o.audience) for o in owed])
-    jobs = await jobs_by_id(session, [o.job_id for o in owed if o.job_id is not None])
+    # Owners are needed only for HR notices that name nobody.
+    jobs = await jobs_by_id(
+        session,
+        [o.job_id for o in owed if o.job_id and o.audience == "hr" and o.recipients is None],
+    )
     planned: list[_Planned] = []
     endpoint_kinds: set[str] = set()
     for item in owed:
@@ -171,7 +175,11 @@ async def owe(
                 )
     if delivery_rows:
         await session.execute(pg_insert(_deliveries).values(delivery_rows))
-        await session.execute(sa.select(sa.func.pg_notify(DISPATCH_CHANNEL, "")))
+        if not session.info.get(DISPATCH_CHANNEL):
+            # Once per transaction (a consumer batch plans many events in one): the
+            # dispatchers wake when it commits.
+            session.info[DISPATCH_CHANNEL] = True
+            await session.execute(sa.select(sa.func.pg_notify(DISPATCH_CHANNEL, "")))
     if suppressed:
         for notification_id, reason in suppressed.items():
             await session.execute(
