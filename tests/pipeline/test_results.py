@@ -211,7 +211,14 @@ async def test_result_under_an_approval_policy_waits_for_the_first_approver(
         "approver_id": LEAD,
         "position": 1,
         "due_at": "2026-03-02T17:00:00Z",
+        "candidate_id": requested["data"]["candidate_id"],
+        "expected_by": "2026-03-03T01:00:00Z",
     }
+    assert requested["data"]["candidate_id"] == str(
+        await db.fetchval(
+            "SELECT candidate_id FROM pipeline.applications WHERE id = $1", application_id
+        )
+    )
     [escalation] = await _timers(db, "approval_escalation")
     assert escalation["due_at"] == T0 + timedelta(hours=8)
     assert escalation["state"] == "pending"
