@@ -121,7 +121,9 @@ class Dispatcher:
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
         self._settings = cast(NotifierSettings, runtime.settings)
-        self._keyring = Keyring.from_settings(self._settings)
+        # Built when the dispatcher starts: building the app (for its OpenAPI document, say)
+        # needs no keys.
+        self._keyring: Keyring | None = None
         self._signer = LinkSigner(self._settings)
         self._channels: dict[str, Channel] = {}
         self._http: httpx.AsyncClient | None = None
@@ -153,6 +155,8 @@ class Dispatcher:
         self._renewer = asyncio.create_task(self._renew_loop(), name="notifier-leases")
 
     def _open(self) -> None:
+        if self._keyring is None:
+            self._keyring = Keyring.from_settings(self._settings)
         if self._http is None:
             self._channels = build_channels(self._settings)
             self._http = httpx.AsyncClient(follow_redirects=False)
@@ -328,6 +332,7 @@ class Dispatcher:
 
     async def _load(self, session: Any, claimed: list[_Claimed]) -> _Batch:
         batch = _Batch()
+        assert self._keyring is not None, "the dispatcher was not started"
         ids = list({item.notification_id for item in claimed})
         rows = await session.execute(sa.select(_notifications).where(_n.id.in_(ids)))
         batch.notifications = {row.id: row for row in rows}
