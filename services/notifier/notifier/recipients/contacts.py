@@ -5,10 +5,13 @@ request schemas so that bad input is a 422 naming its field."""
 from __future__ import annotations
 
 from datetime import time
-from functools import lru_cache
-from zoneinfo import available_timezones
 
-from shared.contacts import DEFAULT_PHONE_REGION, normalize_email, normalize_phone
+from shared.contacts import (
+    DEFAULT_PHONE_REGION,
+    check_time_zone,
+    normalize_email,
+    normalize_phone,
+)
 
 EMAIL_CONTEXT = "recipients.email"
 PHONE_CONTEXT = "recipients.phone"
@@ -23,19 +26,6 @@ __all__ = [
     "normalize_phone",
     "parse_clock",
 ]
-
-
-@lru_cache(maxsize=1)
-def _zones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
-def check_time_zone(value: str) -> str:
-    """An IANA zone name known to this machine's zone database (quiet hours are computed in it,
-    so a name we cannot resolve would silently fall back to another zone)."""
-    if value not in _zones():
-        raise ValueError(f"{value!r} is not an IANA time zone (such as 'Asia/Shanghai')")
-    return value
 
 
 def parse_clock(value: str) -> time:

@@ -2,10 +2,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from functools import lru_cache
 from itertools import pairwise
 from typing import Annotated, Literal
-from zoneinfo import available_timezones
 
 from pydantic import (
     AfterValidator,
@@ -17,19 +15,8 @@ from pydantic import (
 )
 
 from scheduler.availability import parse_clock
+from shared.contacts import check_time_zone
 from shared.http.schemas import RequestModel, ResponseModel
-
-
-@lru_cache(maxsize=1)
-def _zones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
-def check_time_zone(value: str) -> str:
-    if value not in _zones():
-        raise ValueError(f"{value!r} is not an IANA time zone (such as 'Asia/Shanghai')")
-    return value
-
 
 TimeZone = Annotated[
     str,

@@ -7,7 +7,8 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from scheduler.invitations.models import Invitation, InvitationPolicy
-from scheduler.proposals.schemas import PoolIn, _SlotRequestFields, check_time_zone
+from scheduler.proposals.schemas import PoolIn, _SlotRequestFields
+from shared.contacts import check_time_zone
 
 InvitationKind = Literal["live_interview", "ai_interview"]
 InvitationState = Literal[

@@ -3,10 +3,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, time, timedelta
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AwareDatetime, Field, ValidationInfo, field_validator
 
+from shared.contacts import check_time_zone
 from shared.http.schemas import RequestModel, ResponseModel
 
 MAX_RANGE = timedelta(days=180)
@@ -15,27 +15,6 @@ MAX_DURATION_MINUTES = 480
 _ID = "0193b0a5-3f7e-7c1a-9d2e-4b5c6d7e8f90"
 _ID_2 = "0193b0a5-3f7e-7c1a-9d2e-4b5c6d7e8f91"
 _ROOM = "0193b0a5-4a00-7c1a-9d2e-4b5c6d7e8f92"
-
-
-def check_time_zone(value: str) -> str:
-    # ZoneInfo also opens files by relative path; only names of the IANA database are taken.
-    if value not in _zone_names():
-        raise ValueError(f"{value!r} is not an IANA time zone such as 'Asia/Shanghai'")
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"{value!r} is not an IANA time zone") from exc
-    return value
-
-
-_ZONES: set[str] = set()
-
-
-def _zone_names() -> set[str]:
-    if not _ZONES:
-        _ZONES.update(available_timezones())
-        _ZONES.add("UTC")
-    return _ZONES
 
 
 class PoolIn(RequestModel):
