@@ -66,14 +66,12 @@ async def apply(unit: UnitOfWork, changes: list[Change]) -> int:
     """Apply the changes that move a delivery forward; the rest (stale, repeated, or about an
     unknown delivery) are ignored. Returns how many were applied.
 
-    The dispatcher's own status changes (sent, delivered, failed: no receipt id) are applied in
-    a few statements for the whole batch; receipts and engagement one by one."""
-    ours = [c for c in changes if c.type == "status" and c.provider_event_id is None]
-    applied = await _apply_statuses(unit, ours) if ours else 0
+    A provider's receipt is recorded first under its own id, so the same receipt twice counts
+    once; a receipt that moves nothing (late, or after an ending) leaves no history. Status
+    changes are applied together in a few statements; engagement one by one."""
+    fresh: list[Change] = []
+    receipts: dict[int, int] = {}  # id() of a receipt's change -> its history row
     for change in changes:
-        if change.type == "status" and change.provider_event_id is None:
-            continue
-        receipt_row: int | None = None
         if change.provider_event_id is not None:
             recorded = await unit.session.execute(
                 pg_insert(_events)
@@ -84,25 +82,29 @@ async def apply(unit: UnitOfWork, changes: list[Change]) -> int:
                 )
                 .returning(_events.c.id)
             )
-            receipt_row = recorded.scalar_one_or_none()
-            if receipt_row is None:
+            row_id = recorded.scalar_one_or_none()
+            if row_id is None:
                 log.info("delivery.receipt_repeated", source=change.source)
                 continue
-        row = await (
-            _move_status(unit, change) if change.type == "status" else _engage(unit, change)
-        )
-        if row is None:
-            if receipt_row is not None:
-                # A receipt that moves nothing (late, or after an ending) leaves no history.
-                await unit.session.execute(sa.delete(_events).where(_events.c.id == receipt_row))
+            receipts[id(change)] = row_id
+        fresh.append(change)
+    moved = await _apply_statuses(unit, [c for c in fresh if c.type == "status"], receipts)
+    for change in fresh:
+        if change.type != "engagement":
             continue
-        applied += 1
-        if change.provider_event_id is None:
+        row = await _engage(unit, change)
+        if row is None:
+            continue
+        moved.add(id(change))
+        if id(change) not in receipts:
             await unit.session.execute(
                 sa.insert(_events).values(_event_row(change, unit.clock.now()))
             )
         await _announce(unit, row, change)
-    return applied
+    unmoved = [row_id for key, row_id in receipts.items() if key not in moved]
+    if unmoved:
+        await unit.session.execute(sa.delete(_events).where(_events.c.id.in_(unmoved)))
+    return len(moved)
 
 
 # Built from constants only (the ranks above); every value is a bound parameter.
@@ -141,10 +143,15 @@ _MOVE_MANY = sa.text(
 )
 
 
-async def _apply_statuses(unit: UnitOfWork, changes: list[Change]) -> int:
+async def _apply_statuses(
+    unit: UnitOfWork, changes: list[Change], receipts: dict[int, int]
+) -> set[int]:
     """Status changes of many deliveries in one UPDATE (a delivery named twice is moved in a
-    second round, so its changes apply in order), then their history, their notifications and
-    their events in one statement each."""
+    second round, so its changes apply in order), then their history (receipts have theirs
+    already), their notifications and their events in one statement each. Returns the
+    ``id()`` of each change that moved its delivery."""
+    if not changes:
+        return set()
     now = unit.clock.now()
     rounds: list[list[Change]] = []
     seen: dict[uuid.UUID, int] = {}
@@ -171,8 +178,10 @@ async def _apply_statuses(unit: UnitOfWork, changes: list[Change]) -> int:
         )
         moved.extend((row, by_id[row.id]) for row in result)
     if not moved:
-        return 0
-    await unit.session.execute(sa.insert(_events), [_event_row(change, now) for _, change in moved])
+        return set()
+    history = [_event_row(change, now) for _, change in moved if id(change) not in receipts]
+    if history:
+        await unit.session.execute(sa.insert(_events), history)
     notification_ids = list({row.notification_id for row, _ in moved})
     notifications = {
         row.id: row
@@ -214,7 +223,7 @@ async def _apply_statuses(unit: UnitOfWork, changes: list[Change]) -> int:
             for row, change in moved
         ]
     )
-    return len(moved)
+    return {id(change) for _, change in moved}
 
 
 def _event_row(change: Change, now: datetime) -> dict[str, Any]:
@@ -238,34 +247,6 @@ _RETURNING = (
     _d.engagement,
     _d.reason,
 )
-
-
-async def _move_status(unit: UnitOfWork, change: Change) -> sa.Row[Any] | None:
-    rank = STATUS_RANK[change.value]
-    values: dict[str, Any] = {
-        "status": change.value,
-        "updated_at": unit.clock.now(),
-        "lease_until": None,
-    }
-    if change.value in ("sent", "delivered"):
-        values["reason"] = None
-    if change.value == "sent":
-        values["sent_at"] = sa.func.coalesce(_d.sent_at, change.occurred_at)
-    if change.value == "delivered":
-        values["delivered_at"] = change.occurred_at
-        values["sent_at"] = sa.func.coalesce(_d.sent_at, change.occurred_at)
-    if change.value in ENDINGS:
-        values["reason"] = change.reason
-        values["next_attempt_at"] = None
-    if change.provider_message_id is not None:
-        values["provider_message_id"] = change.provider_message_id
-    result = await unit.session.execute(
-        sa.update(_deliveries)
-        .where(_d.id == change.delivery_id, _rank_of(_d.status, STATUS_RANK) < rank)
-        .values(values)
-        .returning(*_RETURNING)
-    )
-    return result.first()
 
 
 async def _engage(unit: UnitOfWork, change: Change) -> sa.Row[Any] | None:
