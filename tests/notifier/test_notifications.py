@@ -220,3 +220,24 @@ async def test_foreign_cursor_is_a_bad_request(notifier: Running) -> None:
         "/v1/notifications", params={"cursor": "bm90LWEtY3Vyc29y"}, headers=ADMIN
     )
     assert_problem(response, 400, "invalid-cursor")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/v1/deliveries"),
+        ("GET", "/v1/deliveries/stats"),
+        ("GET", f"/v1/deliveries/{uuid.uuid4()}"),
+        ("POST", f"/v1/deliveries/{uuid.uuid4()}/resend"),
+    ],
+)
+async def test_deliveries_need_a_staff_token(notifier: Running, method: str, path: str) -> None:
+    assert_problem(await notifier.client.request(method, path), 401)
+    for headers in (auth("interviewer", "iv-dan"), auth("service", "scheduler")):
+        assert_problem(await notifier.client.request(method, path, headers=headers), 403)
+
+
+async def test_a_bad_delivery_id_is_refused_naming_it(notifier: Running) -> None:
+    response = await notifier.client.get("/v1/deliveries/not-a-uuid", headers=ADMIN)
+    body = assert_problem(response, 422)
+    assert [e["field"] for e in body["errors"]] == ["delivery_id"]
