@@ -47,6 +47,7 @@ log = get_logger(__name__)
 
 D = TypeVar("D", bound=EventData)
 Handler = Callable[[UnitOfWork, ReceivedEvent[Any]], Awaitable[None]]
+BatchHandler = Callable[[UnitOfWork, list[ReceivedEvent[Any]]], Awaitable[None]]
 
 ATTEMPT_HEADER = "x-attempt"
 _HANDLER_NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_.]*$")
@@ -57,7 +58,11 @@ REASON_HEADER = "x-parked-reason"
 class HandlerSpec:
     name: str
     model: type[EventData]
-    fn: Handler
+    fn: Handler | None = None
+    # A batch handler gets every event of its type in the consumer's batch at once (after the
+    # per-event handlers ran), so it can do its work in a few multi-row statements.
+    batch_fn: BatchHandler | None = None
+    order: int = 0
 
 
 class EventHandlers:
@@ -65,6 +70,7 @@ class EventHandlers:
 
     def __init__(self) -> None:
         self._by_type: dict[str, list[HandlerSpec]] = {}
+        self._registered = 0
 
     def on(
         self, model: type[D], *, name: str
@@ -79,17 +85,47 @@ class EventHandlers:
         def register(
             fn: Callable[[UnitOfWork, ReceivedEvent[D]], Awaitable[None]],
         ) -> Callable[[UnitOfWork, ReceivedEvent[D]], Awaitable[None]]:
-            if not _HANDLER_NAME.match(name):
-                raise ValueError(f"handler name {name!r} must look like 'service.what_it_does'")
-            specs = self._by_type.setdefault(model.event_type, [])
-            if any(spec.name == name for spec in specs):
-                raise ValueError(f"handler {name} registered twice")
-            if specs and specs[0].model is not model:
-                raise ValueError(f"{model.event_type} is already handled with another data model")
-            specs.append(HandlerSpec(name, model, fn))
+            self._add(model, name, fn=fn)
             return fn
 
         return register
+
+    def on_batch(
+        self, model: type[D], *, name: str
+    ) -> Callable[
+        [Callable[[UnitOfWork, list[ReceivedEvent[D]]], Awaitable[None]]],
+        Callable[[UnitOfWork, list[ReceivedEvent[D]]], Awaitable[None]],
+    ]:
+        """Register ``async def handler(unit, events: list[ReceivedEvent]) -> None``: called
+        once per consumer batch with the events of ``model``'s type it has not handled before
+        (in the order they came). Batch handlers run after the per-event handlers of the batch,
+        in the order they were registered, all in the batch's one transaction."""
+
+        def register(
+            fn: Callable[[UnitOfWork, list[ReceivedEvent[D]]], Awaitable[None]],
+        ) -> Callable[[UnitOfWork, list[ReceivedEvent[D]]], Awaitable[None]]:
+            self._add(model, name, batch_fn=fn)
+            return fn
+
+        return register
+
+    def _add(
+        self,
+        model: type[EventData],
+        name: str,
+        *,
+        fn: Handler | None = None,
+        batch_fn: BatchHandler | None = None,
+    ) -> None:
+        if not _HANDLER_NAME.match(name):
+            raise ValueError(f"handler name {name!r} must look like 'service.what_it_does'")
+        specs = self._by_type.setdefault(model.event_type, [])
+        if any(spec.name == name for spec in specs):
+            raise ValueError(f"handler {name} registered twice")
+        if specs and specs[0].model is not model:
+            raise ValueError(f"{model.event_type} is already handled with another data model")
+        self._registered += 1
+        specs.append(HandlerSpec(name, model, fn, batch_fn, self._registered))
 
     @property
     def event_types(self) -> list[str]:
@@ -324,6 +360,7 @@ class Consumer:
             claimed = {(row.event_id, row.handler) for row in rows}
             unit = UnitOfWork(session, self._outbox, self._timers, self._clock, self._settings)
             outcomes = []
+            batched: dict[str, tuple[HandlerSpec, list[ReceivedEvent[Any]]]] = {}
             for item in parsed:
                 outcome = "duplicate"
                 received: ReceivedEvent[Any] = ReceivedEvent(envelope=item.envelope, data=item.data)
@@ -333,10 +370,21 @@ class Consumer:
                         INBOX_DUPLICATES.labels(self._service, item.envelope.type).inc()
                         continue
                     claimed.discard(key)
+                    outcome = "handled"
+                    if spec.fn is None:
+                        batched.setdefault(spec.name, (spec, []))[1].append(received)
+                        continue
                     with self._bound(item.envelope):  # events it emits carry its correlation
                         await spec.fn(unit, received)
-                    outcome = "handled"
                 outcomes.append(outcome)
+            for spec, events in sorted(batched.values(), key=lambda pair: pair[0].order):
+                if spec.batch_fn is None:  # pragma: no cover - _add sets one of the two
+                    continue
+                if len(events) == 1:
+                    with self._bound(events[0].envelope):
+                        await spec.batch_fn(unit, events)
+                else:
+                    await spec.batch_fn(unit, events)
         return outcomes
 
     def _parse(

@@ -117,6 +117,20 @@ async def record_ping(unit: UnitOfWork, event: ReceivedEvent[PingV1]) -> None:
         await unit.emit(PingV1(note=f"echoed:{event.data.note}"), subject=event.envelope.subject)
 
 
+class TallyV1(EventData):
+    event_type = "testkit.tally.v1"
+    producer = "testkit"
+    summary = "A test event handled in batches."
+
+    note: str
+
+
+@handlers.on_batch(TallyV1, name="testkit.tally")
+async def tally(unit: UnitOfWork, events: list[ReceivedEvent[TallyV1]]) -> None:
+    """One effect per call, naming the notes it got, so a test sees how events were grouped."""
+    unit.session.add(Effect(source="tally", note=",".join(e.data.note for e in events)))
+
+
 timer_handlers = TimerHandlers()
 
 

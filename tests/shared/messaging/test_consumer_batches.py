@@ -161,3 +161,36 @@ async def test_events_emitted_from_a_batch_carry_the_correlation_id_of_their_own
         await wait_for(all_echoes, timeout=20, what="the echoed events")
 
     assert seen == {f"echoed:{note}": correlation for note, correlation in causes.items()}
+
+
+async def test_a_batch_handler_gets_the_batchs_events_in_one_call_each_once(
+    amqp: AbstractRobustConnection, db: asyncpg.Connection
+) -> None:
+    def tally(note: str, event_id: uuid.UUID | None = None) -> CloudEvent:
+        return CloudEvent(
+            id=event_id or uuid.uuid4(),
+            source="/elsewhere",
+            type=testkit.TallyV1.event_type,
+            time=datetime.now(UTC),
+            subject="subject-1",
+            data={"note": note},
+        )
+
+    repeated = tally("t-repeated")
+    async with _one_worker():
+        await _publish(amqp, _envelope({"note": "slow", "delay_ms": 500}))
+        for envelope in [*(tally(f"t{i}") for i in range(30)), repeated, repeated]:
+            await broker.publish(
+                amqp, envelope.model_dump_json().encode(), routing_key=envelope.type
+            )
+
+        async def tallied() -> list[str]:
+            rows = await db.fetch("SELECT note FROM testkit.effects WHERE source = 'tally'")
+            notes = [note for row in rows for note in row["note"].split(",")]
+            return notes if len(notes) >= 31 else []
+
+        notes = await wait_for(tallied, timeout=20, what="31 tallied events")
+        calls = await db.fetchval("SELECT count(*) FROM testkit.effects WHERE source = 'tally'")
+
+    assert sorted(notes) == sorted([f"t{i}" for i in range(30)] + ["t-repeated"])
+    assert calls <= 5, f"31 events took {calls} calls"

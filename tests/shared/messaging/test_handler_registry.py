@@ -60,3 +60,21 @@ def test_one_event_type_cannot_be_handled_with_two_data_models() -> None:
 
     with pytest.raises(ValueError, match="another data model"):
         handlers.on(OtherPingV1, name="testkit.other")(_other)
+
+
+async def _tally(unit: UnitOfWork, events: list[ReceivedEvent[PingV1]]) -> None:
+    return None
+
+
+def test_a_batch_handler_is_listed_with_the_per_event_ones_and_keeps_its_name_unique() -> None:
+    handlers = EventHandlers()
+    handlers.on(PingV1, name="testkit.first")(_noop)
+    handlers.on_batch(PingV1, name="testkit.tally")(_tally)
+
+    specs = handlers.for_type("testkit.ping.v1")
+    assert [(spec.name, spec.fn is None) for spec in specs] == [
+        ("testkit.first", False),
+        ("testkit.tally", True),
+    ]
+    with pytest.raises(ValueError, match="registered twice"):
+        handlers.on_batch(PingV1, name="testkit.first")(_tally)
