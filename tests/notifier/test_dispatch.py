@@ -207,6 +207,26 @@ async def test_the_throttle_holds_what_exceeds_the_hourly_limit(
     assert len([m for m in w.smtp.messages if "busy-person@example.com" in m.recipients]) == 2
 
 
+async def test_the_throttle_holds_for_events_that_arrive_together(
+    amqp: AbstractRobustConnection,
+) -> None:
+    # Published back to back, the events are planned in one consumer batch (or a few): the
+    # batch counts its own messages against the limit.
+    async with world(amqp, throttle_per_hour=2) as w:
+        candidate = await w.pipeline.candidate(email="burst@example.com")
+        job_id = uuid.UUID(w.pipeline.job["id"])
+        events = [stage_passed(candidate, job_id=job_id) for _ in range(4)]
+        for event in events:
+            await w.publish(event)
+        emails = []
+        for event in events:
+            settled = await w.settled(uuid.UUID(event.data["application_id"]), 2)
+            emails.extend(d for d in settled if d["channel"] == "email")
+    held = [d for d in emails if d["status"] == "queued" and d["reason"] == "throttle"]
+    assert len(emails) == 4 and len(held) == 2
+    assert len([m for m in w.smtp.messages if "burst@example.com" in m.recipients]) == 2
+
+
 async def test_reminders_to_one_person_on_one_day_are_worded_differently(
     amqp: AbstractRobustConnection, db: asyncpg.Connection
 ) -> None:

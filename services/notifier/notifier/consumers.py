@@ -22,14 +22,19 @@ async def track_job(unit: UnitOfWork, event: ReceivedEvent[JobChangedV1]) -> Non
     await jobs.apply_job_changed(unit=unit, event=event)
 
 
-async def notify(unit: UnitOfWork, event: ReceivedEvent[Any]) -> None:
-    """Owe the notifications the event calls for (nothing twice for one event)."""
+async def notify(unit: UnitOfWork, events: list[ReceivedEvent[Any]]) -> None:
+    """Owe the notifications a batch of events calls for (nothing twice for one event)."""
     settings = settings_of(unit)
-    await planner.owe(
+    await planner.owe_many(
         unit,
-        source_event_id=event.envelope.id,
-        source_event_type=event.envelope.type,
-        owed=owed_for(event.data, portal_url=settings.portal_url),
+        [
+            planner.EventOwes(
+                event.envelope.id,
+                event.envelope.type,
+                owed_for(event.data, portal_url=settings.portal_url),
+            )
+            for event in events
+        ],
         settings=settings,
         keyring=keyring_of(settings),
     )
@@ -38,4 +43,4 @@ async def notify(unit: UnitOfWork, event: ReceivedEvent[Any]) -> None:
 for _model in EVENT_TYPES:
     # One stable handler name per event type (the inbox key), e.g. notifier.notify_stage_changed.
     _name = "notifier.notify_" + _model.event_type.split(".")[1]
-    handlers.on(_model, name=_name)(notify)
+    handlers.on_batch(_model, name=_name)(notify)

@@ -62,6 +62,15 @@ def _recipients_of(owed: Owed, owners: list[str]) -> list[tuple[str, str]]:
     return [("staff", owner) for owner in owners]
 
 
+@dataclass(frozen=True)
+class EventOwes:
+    """What one event calls for: the notifications ``owed``, keyed by the event's id."""
+
+    source_event_id: uuid.UUID
+    source_event_type: str
+    owed: Sequence[Owed]
+
+
 async def owe(
     unit: UnitOfWork,
     *,
@@ -73,19 +82,42 @@ async def owe(
 ) -> int:
     """Record the notifications and deliveries ``owed`` calls for; the number of new
     notifications."""
-    if not owed:
+    return await owe_many(
+        unit,
+        [EventOwes(source_event_id, source_event_type, owed)],
+        settings=settings,
+        keyring=keyring,
+    )
+
+
+async def owe_many(
+    unit: UnitOfWork,
+    events: Sequence[EventOwes],
+    *,
+    settings: NotifierSettings,
+    keyring: Keyring,
+) -> int:
+    """``owe`` for a consumer batch of events: the rules, owners, robots, endpoints,
+    preferences and recent counts of all of them are read in a few queries, and their
+    notifications and deliveries written in one statement each."""
+    items = [(event, item) for event in events for item in event.owed]
+    if not items:
         return 0
     session = unit.session
     now = unit.clock.now()
-    rules = await rules_for(session, [(o.kind, o.audience) for o in owed])
+    rules = await rules_for(session, list({(o.kind, o.audience) for _, o in items}))
     # Owners are needed only for HR notices that name nobody.
     jobs = await jobs_by_id(
         session,
-        [o.job_id for o in owed if o.job_id and o.audience == "hr" and o.recipients is None],
+        list(
+            {o.job_id for _, o in items if o.job_id and o.audience == "hr" and o.recipients is None}
+        ),
     )
+    robots: dict[uuid.UUID | None, list[Any]] = {}
+    endpoints: dict[str, list[Any]] = {}
+    endpoints_owed: set[tuple[uuid.UUID, str]] = set()
     planned: list[_Planned] = []
-    endpoint_kinds: set[str] = set()
-    for item in owed:
+    for event, item in items:
         rule = rules.get((item.kind, item.audience))
         if rule is None:
             continue
@@ -97,19 +129,24 @@ async def owe(
             "job_id": item.job_id,
             "urgent": rule.urgent,
             "data": item.variables,
-            "source_event_id": source_event_id,
-            "source_event_type": source_event_type,
+            "source_event_id": event.source_event_id,
+            "source_event_type": event.source_event_type,
         }
         person_channels = [channel for channel in rule.channels if channel != "chat"]
         if person_channels:
             for recipient in _recipients_of(item, list(job.owner_ids) if job else []):
                 planned.append(_Planned(_row(base, recipient, now), person_channels, rule))
         if "chat" in rule.channels and item.audience != "candidate":
-            for robot in await robots_for_job(session, keyring, item.job_id):
+            if item.job_id not in robots:
+                robots[item.job_id] = await robots_for_job(session, keyring, item.job_id)
+            for robot in robots[item.job_id]:
                 planned.append(_Planned(_row(base, ("robot", str(robot.id)), now), ["chat"], rule))
-        if item.kind not in endpoint_kinds:
-            endpoint_kinds.add(item.kind)
-            for endpoint in await endpoints_for_kind(session, keyring, item.kind):
+        # Customers' endpoints get each kind once per event.
+        if item.kind not in endpoints:
+            endpoints[item.kind] = await endpoints_for_kind(session, keyring, item.kind)
+        if (event.source_event_id, item.kind) not in endpoints_owed:
+            endpoints_owed.add((event.source_event_id, item.kind))
+            for endpoint in endpoints[item.kind]:
                 recipient = ("endpoint", str(endpoint.id))
                 planned.append(_Planned(_row(base, recipient, now), ["webhook"], None))
     if not planned:
@@ -163,6 +200,11 @@ async def owe(
                     "updated_at": now,
                 }
             )
+        counted = [c for c in channels if c != "in_app"]
+        if counted and not n["urgent"] and key[0] in PERSON_KINDS:
+            # The later notifications of a batch count this one against the throttle.
+            count, oldest = recent.get(key, (0, now))
+            recent[key] = (count + len(counted), oldest)
         if p.rule is not None and first_due is not None:
             for index, step in enumerate(p.rule.fallback):
                 timers.append(
@@ -286,13 +328,23 @@ async def _add_variants(
     now = unit.clock.now()
     local = now.astimezone(ZoneInfo(settings.default_time_zone))
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    for p in varying:
-        count = await unit.session.scalar(
-            sa.select(sa.func.count()).where(
-                n.recipient_kind == p.notification["recipient_kind"],
-                n.recipient_id == p.notification["recipient_id"],
-                n.kind.in_(VARYING_KINDS),
-                n.created_at >= midnight,
-            )
+    people = list(
+        dict.fromkeys(
+            (p.notification["recipient_kind"], p.notification["recipient_id"]) for p in varying
         )
-        p.notification["data"] = {**p.notification["data"], "variant": int(count or 0)}
+    )
+    rows = await unit.session.execute(
+        sa.select(n.recipient_kind, n.recipient_id, sa.func.count())
+        .where(
+            sa.tuple_(n.recipient_kind, n.recipient_id).in_(people),
+            n.kind.in_(VARYING_KINDS),
+            n.created_at >= midnight,
+        )
+        .group_by(n.recipient_kind, n.recipient_id)
+    )
+    today: dict[tuple[str, str], int] = {(row[0], row[1]): int(row[2]) for row in rows}
+    for p in varying:
+        key = (p.notification["recipient_kind"], p.notification["recipient_id"])
+        count = today.get(key, 0)
+        today[key] = count + 1  # the next one of this batch to the same person
+        p.notification["data"] = {**p.notification["data"], "variant": count}
