@@ -1,6 +1,6 @@
-"""Candidates' contact data, asked of the pipeline when a message is sent: the notifier keeps
-no copy of a candidate's email or phone. The pipeline answers a service token with the scope
-``candidates:contact``; one call looks up a whole batch."""
+"""The pipeline's candidate directory, for the services that need a candidate's contact data
+(the notifier to send, the talent pool to match people): the pipeline answers a service token
+with the scope ``candidates:contact``; one call looks up a whole batch."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import httpx
+from pydantic import Field, SecretStr
 
-from notifier.settings import NotifierSettings
 from shared.auth.principal import Role
 from shared.devtoken import mint
 from shared.logging import get_logger
+from shared.settings import ServiceSettings
 
 log = get_logger(__name__)
 
@@ -22,6 +23,15 @@ CONTACT_SCOPE = "candidates:contact"
 LOOKUP_PATH = "/v1/candidate-contacts/lookup"
 MAX_LOOKUP = 500
 _MINTED_TTL_S = 3600
+
+
+class PipelineDirectorySettings(ServiceSettings):
+    """Base settings of a service that asks the pipeline for contacts. In development a token
+    is minted from the JWT secret when none is configured; production needs one."""
+
+    pipeline_url: str = "http://127.0.0.1:8001"
+    pipeline_token: SecretStr | None = None
+    pipeline_timeout_s: float = Field(default=5.0, gt=0)
 
 
 @dataclass(frozen=True)
@@ -37,7 +47,7 @@ class DirectoryUnavailable(Exception):
 
 
 class CandidateDirectory:
-    def __init__(self, settings: NotifierSettings, client: httpx.AsyncClient) -> None:
+    def __init__(self, settings: PipelineDirectorySettings, client: httpx.AsyncClient) -> None:
         self._url = settings.pipeline_url.rstrip("/") + LOOKUP_PATH
         self._settings = settings
         self._client = client
@@ -48,11 +58,11 @@ class CandidateDirectory:
             return self._settings.pipeline_token.get_secret_value()
         secret = self._settings.jwt_secret
         if secret is None or self._settings.environment == "production":
-            raise DirectoryUnavailable("no token for the pipeline (NOTIFIER_PIPELINE_TOKEN)")
+            raise DirectoryUnavailable("no token for the pipeline (<SERVICE>_PIPELINE_TOKEN)")
         if self._minted is None or self._minted[1] < time.time() + 60:
             token = mint(
                 secret.get_secret_value(),
-                subject="notifier",
+                subject=self._settings.service_name,
                 role=Role.SERVICE,
                 scopes=[CONTACT_SCOPE],
                 ttl_s=_MINTED_TTL_S,

@@ -6,10 +6,12 @@ from typing import ClassVar
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.directory import PipelineDirectorySettings
 
 
-class NotifierSettings(ServiceSettings):
+class NotifierSettings(PipelineDirectorySettings):
+    """Candidates' contact data comes from the pipeline (``shared.directory``)."""
+
     service_name: ClassVar[str] = "notifier"
     model_config = SettingsConfigDict(env_prefix="NOTIFIER_")
 
@@ -76,12 +78,6 @@ class NotifierSettings(ServiceSettings):
     )
     # At most this many non-urgent messages to one recipient per rolling hour; the rest wait.
     throttle_per_hour: int = Field(default=5, ge=1)
-
-    # Where candidates' contact data comes from: the pipeline, with a service token (in
-    # development one is minted from the JWT secret when none is configured).
-    pipeline_url: str = "http://127.0.0.1:8001"
-    pipeline_token: SecretStr | None = None
-    pipeline_timeout_s: float = Field(default=5.0, gt=0)
 
     @model_validator(mode="after")
     def _production_secrets(self) -> NotifierSettings:

@@ -31,7 +31,6 @@ from typing import Any, cast
 import httpx
 import sqlalchemy as sa
 
-from notifier.candidates import CandidateContact, CandidateDirectory, DirectoryUnavailable
 from notifier.channels.base import Attachment, Channel, OutgoingMessage, SendResult
 from notifier.channels.registry import build_channels, close_channels
 from notifier.deliveries.models import Delivery, DeliveryEvent
@@ -49,6 +48,7 @@ from notifier.templates.service import InForce, TemplateRenderError, in_force, r
 from notifier.tracking.links import LinkSigner
 from shared.crypto import Keyring
 from shared.db.listener import Listener
+from shared.directory import CandidateContact, CandidateDirectory, DirectoryUnavailable
 from shared.logging import get_logger
 from shared.service import Runtime
 
