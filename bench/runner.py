@@ -32,6 +32,8 @@ from bench import (
     portal,
     report,
     slots,
+    talentpool_ingest,
+    talentpool_segments,
     web,
     webhooks,
 )
@@ -45,7 +47,17 @@ WEBHOOK_RATIO_TARGET = 0.5
 WEBHOOK_P99_TARGET_MS = 100.0
 PORTAL_P99_TARGET_MS = 20.0
 ANALYTICS_TARGET_MS = 500.0
-PARTS = ("events", "http", "webhooks", "portal", "analytics", "expiries", "slots", "notifier")
+PARTS = (
+    "events",
+    "http",
+    "webhooks",
+    "portal",
+    "analytics",
+    "expiries",
+    "slots",
+    "notifier",
+    "talentpool",
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -396,6 +408,23 @@ async def _measure(run: BenchRun, args: argparse.Namespace) -> dict[str, Any]:
             figures += emails.figures(sent)
             details["notifier"] = emails.details(sent)
             disturbances += sent.disturbances
+    if args.only in (None, "talentpool"):
+        try:
+            ingested = await talentpool_ingest.measure(run, talentpool_ingest.IngestPlan())
+        except Exception as exc:
+            errors["talentpool_ingest"] = f"{type(exc).__name__}: {exc}"
+        else:
+            figures += talentpool_ingest.figures(ingested)
+            details["talentpool_ingest"] = talentpool_ingest.details(ingested)
+            disturbances += ingested.disturbances
+        try:
+            segmented = await talentpool_segments.measure(run, talentpool_segments.SegmentsPlan())
+        except Exception as exc:
+            errors["talentpool_segments"] = f"{type(exc).__name__}: {exc}"
+        else:
+            figures += talentpool_segments.figures(segmented)
+            details["talentpool_segments"] = talentpool_segments.details(segmented)
+            disturbances += segmented.disturbances
     return {"figures": figures, "details": details, "errors": errors, "disturbances": disturbances}
 
 

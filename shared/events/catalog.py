@@ -36,6 +36,16 @@ from shared.events.scheduler import (
     InviteExpiredV1,
     ReminderDueV1,
 )
+from shared.events.talentpool import (
+    CandidateErasureRequestedV1,
+    CandidateSubscriptionChangedV1,
+    CandidateTaggedV1,
+    ErasureRequestedV1,
+    NotifierErasureCompletedV1,
+    PipelineErasureCompletedV1,
+    ReinvitationRequestedV1,
+    SchedulerErasureCompletedV1,
+)
 
 CATALOG: tuple[type[EventData], ...] = (
     StageChangedV1,
@@ -68,6 +78,14 @@ CATALOG: tuple[type[EventData], ...] = (
     InterviewCancelledV1,
     NotificationStatusChangedV1,
     NotificationUnreadV1,
+    CandidateSubscriptionChangedV1,
+    CandidateErasureRequestedV1,
+    CandidateTaggedV1,
+    ReinvitationRequestedV1,
+    ErasureRequestedV1,
+    PipelineErasureCompletedV1,
+    SchedulerErasureCompletedV1,
+    NotifierErasureCompletedV1,
 )
 
 

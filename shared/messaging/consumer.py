@@ -99,7 +99,9 @@ class EventHandlers:
         """Register ``async def handler(unit, events: list[ReceivedEvent]) -> None``: called
         once per consumer batch with the events of ``model``'s type it has not handled before
         (in the order they came). Batch handlers run after the per-event handlers of the batch,
-        in the order they were registered, all in the batch's one transaction."""
+        in the order they were registered, all in the batch's one transaction. One function
+        registered under one name for several event types gets the batch's events of all of
+        them in one call."""
 
         def register(
             fn: Callable[[UnitOfWork, list[ReceivedEvent[D]]], Awaitable[None]],
@@ -124,6 +126,12 @@ class EventHandlers:
             raise ValueError(f"handler {name} registered twice")
         if specs and specs[0].model is not model:
             raise ValueError(f"{model.event_type} is already handled with another data model")
+        # Batch handlers are grouped by name within a batch: one name, one batch function.
+        for others in self._by_type.values():
+            for other in others:
+                batch = other.batch_fn is not None or batch_fn is not None
+                if other.name == name and batch and other.batch_fn is not batch_fn:
+                    raise ValueError(f"handler name {name} is taken by another function")
         self._registered += 1
         specs.append(HandlerSpec(name, model, fn, batch_fn, self._registered))
 

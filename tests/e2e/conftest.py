@@ -50,9 +50,9 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
     started: dict[str, processes.ServiceProcess] = {}
     for name in SERVICES:
         extra = dict(SERVICE_ENVIRONMENT.get(name, {}))
-        if name == "notifier":
-            # The notifier asks the pipeline for candidates' contacts.
-            extra["NOTIFIER_PIPELINE_URL"] = started["pipeline"].url
+        if name in ("notifier", "talentpool"):
+            # The notifier and the talent pool ask the pipeline for candidates' contacts.
+            extra[f"{name.upper()}_PIPELINE_URL"] = started["pipeline"].url
         started[name] = processes.start(name, log_dir, **extra)
     try:
         yield Suite(started)

@@ -66,7 +66,8 @@ async def test_services_survive_a_rabbitmq_restart_and_deliver_events_written_me
     )
     assert need["application_version"] == 2
     timeline_url = (
-        f"{ready_suite.url('talentpool')}/v1/candidates/{application['candidate_id']}/timeline"
+        f"{ready_suite.url('talentpool')}/v1/candidates/{application['candidate_id']}"
+        "/timeline?kind=stage_changed"
     )
     await wait_for(
         lambda: _body_when(http, timeline_url, lambda body: len(body["items"]) == 1),

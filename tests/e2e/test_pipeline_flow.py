@@ -178,7 +178,8 @@ async def test_a_result_released_at_once_moves_the_application_for_every_service
     timeline = await wait_for(
         lambda: body_when(
             http,
-            f"{ready_suite.url('talentpool')}/v1/candidates/{application['candidate_id']}/timeline",
+            f"{ready_suite.url('talentpool')}/v1/candidates/{application['candidate_id']}"
+            "/timeline?kind=stage_changed",
             lambda body: bool(body["items"]),
         ),
         timeout=15,

@@ -54,7 +54,8 @@ async def test_stage_change_reaches_notifier_talentpool_and_scheduler(
     assert notification["data"]["to_stage"] == "round_2"
 
     timeline_url = (
-        f"{ready_suite.url('talentpool')}/v1/candidates/{application['candidate_id']}/timeline"
+        f"{ready_suite.url('talentpool')}/v1/candidates/{application['candidate_id']}"
+        "/timeline?kind=stage_changed"
     )
     timeline = await wait_for(lambda: _get_json(http, timeline_url), timeout=15, what="timeline")
     (entry,) = timeline["items"]
@@ -123,7 +124,8 @@ async def test_logs_are_json_lines_with_ids_and_without_personal_data(
     application = await create_application(http, pipeline, email=email, full_name=full_name)
     await move(http, pipeline, application, "round_2", version=1)
     timeline_url = (
-        f"{ready_suite.url('talentpool')}/v1/candidates/{application['candidate_id']}/timeline"
+        f"{ready_suite.url('talentpool')}/v1/candidates/{application['candidate_id']}"
+        "/timeline?kind=stage_changed"
     )
     await wait_for(lambda: _get_json(http, timeline_url), timeout=15, what="timeline")
 

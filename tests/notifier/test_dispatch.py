@@ -218,7 +218,7 @@ async def test_the_throttle_holds_for_events_that_arrive_together(
         events = [stage_passed(candidate, job_id=job_id) for _ in range(4)]
         for event in events:
             await w.publish(event)
-        emails = []
+        emails: list[dict[str, Any]] = []
         for event in events:
             settled = await w.settled(uuid.UUID(event.data["application_id"]), 2)
             emails.extend(d for d in settled if d["channel"] == "email")

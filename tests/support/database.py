@@ -82,6 +82,14 @@ async def truncate_all(connection: asyncpg.Connection, schemas: Sequence[str]) -
         f"INSERT INTO {name} OVERRIDING SYSTEM VALUE SELECT * FROM {_seed_copy(name)}"  # noqa: S608
         for name in _SEEDED
     ]
-    async with connection.transaction():
-        await connection.execute("SET LOCAL session_replication_role = replica")
-        await connection.execute("; ".join(statements))
+    # Services of an end-to-end run keep working in the background (matchers, timers) and may
+    # hold row locks the deletes need in another order: a deadlock is retried, not a failure.
+    for attempt in range(5):
+        try:
+            async with connection.transaction():
+                await connection.execute("SET LOCAL session_replication_role = replica")
+                await connection.execute("; ".join(statements))
+            return
+        except asyncpg.exceptions.DeadlockDetectedError:
+            if attempt == 4:
+                raise

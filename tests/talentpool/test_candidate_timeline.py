@@ -1,99 +1,67 @@
+"""A person's timeline over HTTP, built from events through the broker: every application of
+theirs, ordered by when things happened (not when they arrived), filtered and paged; an event
+delivered twice is on it once; a candidate id finds it too. Who may read a profile's timeline:
+tests/talentpool/test_profiles_access.py."""
+
 from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 from aio_pika.abc import AbstractRobustConnection
 
-from tests.pipeline.stage_changed_events import (
+from tests.pipeline.stage_changed_events import deliver
+from tests.support.running import Running, wait_for
+from tests.talentpool.profiles_support import (
+    AS_ADMIN,
+    AS_INTERVIEWER,
+    AS_OTHER_HR,
+    AS_OWNER,
+    AS_SERVICE,
     OFFER,
     ROUND_1,
-    ROUND_2,
+    T0,
     AnApplication,
+    a_person,
     consumed,
-    deliver,
+    deliver_all,
+    job_changed,
+    profile_of,
+    timeline_of,
 )
-from tests.support.running import Running, wait_for
-from tests.support.tokens import auth
 
-MONDAY = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
 
 
-async def _timeline(service: Running, candidate_id: uuid.UUID, **params: str) -> httpx.Response:
-    return await service.client.get(
-        f"/v1/candidates/{candidate_id}/timeline", params=params, headers=auth()
-    )
-
-
-async def _entries(service: Running, candidate_id: uuid.UUID, count: int) -> list[dict[str, Any]]:
-    async def listed() -> list[dict[str, Any]] | None:
-        response = await _timeline(service, candidate_id)
-        if response.status_code != 200:
-            return None
-        items: list[dict[str, Any]] = response.json()["items"]
-        return items if len(items) == count else None
-
-    found: list[dict[str, Any]] = await wait_for(listed, what=f"{count} timeline entries")
-    return found
-
-
-async def test_stage_change_is_added_to_the_candidates_timeline(
-    talentpool: Running, amqp: AbstractRobustConnection
-) -> None:
-    application = AnApplication()
-
-    await deliver(
-        amqp,
-        application.moved(
-            sequence=2, to_stage=ROUND_1, reason="Strong AI interview", occurred_at=MONDAY
-        ),
-    )
-
-    [entry] = await _entries(talentpool, application.candidate_id, 1)
-    assert entry["kind"] == "stage_changed"
-    assert entry["application_id"] == str(application.id)
-    assert entry["occurred_at"] == "2025-03-03T09:00:00Z"
-    assert entry["data"] == {
-        "job_id": str(application.job_id),
-        "transition": "move",
-        "from_stage": "ai_interview",
-        "to_stage": "round_1",
-        "reason": "Strong AI interview",
-    }
-
-
-async def test_timeline_spans_the_candidates_applications_newest_first_page_by_page(
+async def test_the_timeline_spans_a_persons_applications_newest_first_page_by_page(
     talentpool: Running, amqp: AbstractRobustConnection
 ) -> None:
     backend = AnApplication()
-    frontend = AnApplication(candidate_id=backend.candidate_id)
+    frontend = backend.other()
     stranger = AnApplication()
     events = [
-        backend.moved(sequence=2, to_stage=ROUND_1, occurred_at=MONDAY),
-        frontend.moved(sequence=2, to_stage=ROUND_1, occurred_at=MONDAY + timedelta(days=1)),
-        backend.moved(
-            sequence=3, from_stage=ROUND_1, to_stage=ROUND_2, occurred_at=MONDAY + timedelta(2)
-        ),
-        frontend.moved(
-            sequence=3, from_stage=ROUND_1, to_stage=OFFER, occurred_at=MONDAY + timedelta(3)
-        ),
-        stranger.moved(sequence=2, occurred_at=MONDAY + timedelta(days=4)),
+        backend.moved(sequence=2, to_stage=ROUND_1, at=T0),
+        frontend.moved(sequence=2, to_stage=ROUND_1, at=T0 + DAY),
+        backend.moved(sequence=3, from_stage=ROUND_1, to_stage=OFFER, at=T0 + 2 * DAY),
+        frontend.invitation_sent(at=T0 + 3 * DAY),
+        stranger.moved(sequence=2, at=T0 + 4 * DAY),
     ]
+
     # Delivered out of order: the timeline is ordered by when things happened.
-    for index in (3, 0, 4, 2, 1):
-        await deliver(amqp, events[index])
-    await _entries(talentpool, backend.candidate_id, 4)
+    await deliver_all(amqp, *(events[i] for i in (3, 0, 4, 2, 1)))
+    profile = await profile_of(talentpool, backend.candidate_id)
 
     pages: list[list[dict[str, Any]]] = []
     cursor: str | None = None
     while True:
         params = {"limit": "3", **({"cursor": cursor} if cursor else {})}
-        response = await _timeline(talentpool, backend.candidate_id, **params)
+        response = await talentpool.client.get(
+            f"/v1/profiles/{profile['id']}/timeline", params=params, headers=AS_ADMIN
+        )
         assert response.status_code == 200
         pages.append(response.json()["items"])
         cursor = response.json()["next_cursor"]
@@ -101,93 +69,147 @@ async def test_timeline_spans_the_candidates_applications_newest_first_page_by_p
             break
 
     assert [len(page) for page in pages] == [3, 1]
-    listed = [(entry["application_id"], entry["data"]["to_stage"]) for p in pages for entry in p]
+    listed = [(e["application_id"], e["kind"], e["source"]) for page in pages for e in page]
     assert listed == [
-        (str(frontend.id), "offer"),
-        (str(backend.id), "round_2"),
-        (str(frontend.id), "round_1"),
-        (str(backend.id), "round_1"),
+        (str(frontend.id), "invited", "scheduler"),
+        (str(backend.id), "stage_changed", "pipeline"),
+        (str(frontend.id), "stage_changed", "pipeline"),
+        (str(backend.id), "stage_changed", "pipeline"),
     ]
+    assert {e["candidate_id"] for page in pages for e in page} == {str(backend.candidate_id)}
 
 
-async def test_candidate_first_and_last_seen_follow_when_things_happened(
-    talentpool: Running, amqp: AbstractRobustConnection, db: asyncpg.Connection
+async def test_the_timeline_is_filtered_by_kind_and_by_application(
+    talentpool: Running, amqp: AbstractRobustConnection
 ) -> None:
-    application = AnApplication()
-    # The later move is delivered first.
-    for event in (
-        application.moved(sequence=3, to_stage=OFFER, occurred_at=MONDAY + timedelta(days=2)),
-        application.moved(sequence=2, to_stage=ROUND_1, occurred_at=MONDAY),
-    ):
-        await deliver(amqp, event)
-    await _entries(talentpool, application.candidate_id, 2)
-
-    candidate = await db.fetchrow(
-        "SELECT first_seen_at, last_activity_at FROM talentpool.candidates WHERE id = $1",
-        application.candidate_id,
+    first = AnApplication()
+    second = first.other()
+    await deliver_all(
+        amqp,
+        first.applied(at=T0),
+        first.ai("invited", at=T0 + DAY),
+        first.ai("opened", at=T0 + 2 * DAY),
+        second.applied(at=T0 + 3 * DAY),
+        second.invitation_sent(at=T0 + 4 * DAY),
     )
+    profile = await profile_of(talentpool, first.candidate_id)
 
-    assert candidate is not None
-    assert candidate["first_seen_at"] == MONDAY
-    assert candidate["last_activity_at"] == MONDAY + timedelta(days=2)
+    invited = await timeline_of(talentpool, profile["id"], kind="invited")
+    two_kinds = await talentpool.client.get(
+        f"/v1/profiles/{profile['id']}/timeline",
+        params=[("kind", "applied"), ("kind", "opened")],
+        headers=AS_ADMIN,
+    )
+    of_second = await timeline_of(talentpool, profile["id"], application_id=str(second.id))
+
+    assert [(e["application_id"], e["source"]) for e in invited] == [
+        (str(second.id), "scheduler"),
+        (str(first.id), "pipeline"),
+    ]
+    assert [e["kind"] for e in two_kinds.json()["items"]] == ["applied", "opened", "applied"]
+    assert [e["kind"] for e in of_second] == ["invited", "applied"]
 
 
-async def test_redelivered_event_is_on_the_timeline_once(
+async def test_an_event_delivered_twice_is_on_the_timeline_once(
     talentpool: Running, amqp: AbstractRobustConnection
 ) -> None:
     application = AnApplication()
     event = application.moved(sequence=2)
-    handled, duplicates = consumed("talentpool", "handled"), consumed("talentpool", "duplicate")
+    before = consumed(event.type)
 
     await asyncio.gather(deliver(amqp, event), deliver(amqp, event))
 
     async def both_taken() -> bool:
-        return (
-            consumed("talentpool", "handled") + consumed("talentpool", "duplicate")
-            == handled + duplicates + 2
-        )
+        return consumed(event.type) >= before + 2
 
     await wait_for(both_taken, what="both copies to be acknowledged")
-    assert consumed("talentpool", "duplicate") == duplicates + 1
-    response = await _timeline(talentpool, application.candidate_id)
-    assert len(response.json()["items"]) == 1
+    profile = await profile_of(talentpool, application.candidate_id)
+    assert len(await timeline_of(talentpool, profile["id"])) == 1
 
 
-async def test_unknown_candidate_has_no_timeline(talentpool_http: Running) -> None:
-    response = await _timeline(talentpool_http, uuid.uuid4())
+async def test_an_unknown_profile_has_no_timeline(talentpool_http: Running) -> None:
+    response = await talentpool_http.client.get(
+        f"/v1/profiles/{uuid.uuid4()}/timeline", headers=AS_ADMIN
+    )
 
     assert response.status_code == 404
     assert response.json()["type"] == "urn:recruiting:problem:not-found"
 
 
-async def test_timeline_needs_a_bearer_token(talentpool_http: Running) -> None:
-    response = await talentpool_http.client.get(f"/v1/candidates/{uuid.uuid4()}/timeline")
-
-    assert response.status_code == 401
-
-
-async def test_interviewers_may_not_read_timelines(talentpool_http: Running) -> None:
-    response = await talentpool_http.client.get(
-        f"/v1/candidates/{uuid.uuid4()}/timeline", headers=auth("interviewer", "iv-dan")
-    )
-
-    assert response.status_code == 403
-
-
 @pytest.mark.parametrize(
     ("path", "params", "location", "field"),
     [
-        ("/v1/candidates/{id}/timeline", {"limit": "0"}, "query", "limit"),
-        ("/v1/candidates/{id}/timeline", {"limit": "500"}, "query", "limit"),
-        ("/v1/candidates/not-a-uuid/timeline", {}, "path", "candidate_id"),
+        ("/v1/profiles/{id}/timeline", {"limit": "0"}, "query", "limit"),
+        ("/v1/profiles/{id}/timeline", {"limit": "500"}, "query", "limit"),
+        ("/v1/profiles/{id}/timeline", {"kind": "teleported"}, "query", "kind.0"),
+        ("/v1/profiles/{id}/timeline", {"application_id": "nope"}, "query", "application_id"),
+        ("/v1/profiles/not-a-uuid/timeline", {}, "path", "profile_id"),
     ],
 )
-async def test_bad_timeline_request_is_refused_naming_the_parameter(
-    talentpool_http: Running, path: str, params: dict[str, str], location: str, field: str
+async def test_a_bad_timeline_request_is_refused_naming_the_parameter(
+    talentpool_http: Running,
+    db: asyncpg.Connection,
+    path: str,
+    params: dict[str, str],
+    location: str,
+    field: str,
 ) -> None:
+    person = await a_person(db)
+
     response = await talentpool_http.client.get(
-        path.format(id=uuid.uuid4()), params=params, headers=auth()
+        path.format(id=person.profile_id), params=params, headers=AS_ADMIN
     )
 
     assert response.status_code == 422
     assert [(e["location"], e["field"]) for e in response.json()["errors"]] == [(location, field)]
+
+
+async def test_a_candidates_timeline_is_the_timeline_of_the_person_they_are(
+    talentpool: Running, amqp: AbstractRobustConnection
+) -> None:
+    first = AnApplication()
+    second = first.other()
+    await deliver_all(
+        amqp,
+        job_changed(first.job_id),
+        first.applied(at=T0),
+        second.moved(sequence=2, at=T0 + DAY),
+    )
+    profile = await profile_of(talentpool, first.candidate_id)
+
+    by_candidate = await talentpool.client.get(
+        f"/v1/candidates/{first.candidate_id}/timeline",
+        params={"kind": "stage_changed"},
+        headers=AS_OWNER,
+    )
+
+    assert by_candidate.status_code == 200
+    assert by_candidate.json()["items"] == await timeline_of(
+        talentpool, profile["id"], kind="stage_changed"
+    )
+    assert [e["kind"] for e in by_candidate.json()["items"]] == ["stage_changed"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [({}, 401), (AS_INTERVIEWER, 403), (AS_SERVICE, 403), (AS_OTHER_HR, 404), (AS_OWNER, 200)],
+    ids=["no token", "interviewer", "another service", "hr owning no job of theirs", "owner"],
+)
+async def test_who_may_read_a_candidates_timeline(
+    talentpool_http: Running, db: asyncpg.Connection, headers: dict[str, str], status: int
+) -> None:
+    person = await a_person(db)
+
+    response = await talentpool_http.client.get(
+        f"/v1/candidates/{person.candidate_id}/timeline", headers=headers
+    )
+
+    assert response.status_code == status
+
+
+async def test_an_unknown_candidate_has_no_timeline(talentpool_http: Running) -> None:
+    response = await talentpool_http.client.get(
+        f"/v1/candidates/{uuid.uuid4()}/timeline", headers=AS_ADMIN
+    )
+
+    assert response.status_code == 404

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+import notifier.erasure  # its handler of erasure_requested
 import notifier.models  # noqa: F401  (every table in the metadata)
 from notifier.consumers import handlers
 from notifier.db import infra, metadata

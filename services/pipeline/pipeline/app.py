@@ -9,6 +9,8 @@ from fastapi import FastAPI
 # Imported for what they register: every table in the metadata, event and timer handlers.
 import pipeline.ai_interviews.consumers
 import pipeline.ai_interviews.timers
+import pipeline.erasure.consumers
+import pipeline.intake.consumers
 import pipeline.messages.timers
 import pipeline.models
 import pipeline.results.timers  # noqa: F401  (the binding "pipeline" is shared by all of them)
@@ -19,6 +21,7 @@ from pipeline.calendar.router import router as calendar_router
 from pipeline.candidates.router import router as candidates_router
 from pipeline.consumers import handlers
 from pipeline.db import infra, metadata
+from pipeline.erasure.router import router as erasure_router
 from pipeline.intake.router import router as intake_router
 from pipeline.jobs.router import router as jobs_router
 from pipeline.messages.router import router as messages_router
@@ -56,6 +59,7 @@ spec = ServiceSpec(
         policies_router,
         results_router,
         portal_router,
+        erasure_router,
         messages_router,
         calendar_router,
         ai_interviews_router,

@@ -7,8 +7,10 @@ from pathlib import Path
 from fastapi import FastAPI
 
 # Imported for what they register: every table in the metadata, timer and event handlers.
+import scheduler.erasure
 import scheduler.interviews.timers
 import scheduler.invitations.consumers
+import scheduler.invitations.reinvitations
 import scheduler.invitations.timers
 import scheduler.models  # noqa: F401
 from scheduler.busy_blocks.router import router as busy_blocks_router

@@ -3,6 +3,8 @@ has one data model."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from shared.events.envelope import EventData, ReceivedEvent
@@ -62,7 +64,7 @@ def test_one_event_type_cannot_be_handled_with_two_data_models() -> None:
         handlers.on(OtherPingV1, name="testkit.other")(_other)
 
 
-async def _tally(unit: UnitOfWork, events: list[ReceivedEvent[PingV1]]) -> None:
+async def _tally(unit: UnitOfWork, events: list[ReceivedEvent[Any]]) -> None:
     return None
 
 
@@ -78,3 +80,23 @@ def test_a_batch_handler_is_listed_with_the_per_event_ones_and_keeps_its_name_un
     ]
     with pytest.raises(ValueError, match="registered twice"):
         handlers.on_batch(PingV1, name="testkit.first")(_tally)
+
+
+def test_one_name_across_event_types_must_be_one_batch_function() -> None:
+    handlers = EventHandlers()
+    handlers.on_batch(PingV1, name="testkit.tally")(_tally)
+
+    with pytest.raises(ValueError, match="taken by another function"):
+        handlers.on(OtherTypeV1, name="testkit.tally")(_noop_other)
+    handlers.on_batch(OtherTypeV1, name="testkit.tally")(_tally)  # the same function: allowed
+    assert [spec.name for spec in handlers.for_type("testkit.other.v1")] == ["testkit.tally"]
+
+
+class OtherTypeV1(EventData):
+    event_type = "testkit.other.v1"
+    producer = "testkit"
+    summary = "Another type."
+
+
+async def _noop_other(unit: UnitOfWork, event: ReceivedEvent[OtherTypeV1]) -> None:
+    return None

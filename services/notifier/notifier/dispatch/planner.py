@@ -9,6 +9,7 @@ A notification is unique per (source event, kind, recipient) and a delivery per
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -171,6 +172,7 @@ async def owe_many(
     fresh = [p for p in planned if p.notification["id"] in new_ids]
     if not fresh:
         return 0
+    await _lock_throttled(unit, people)
     recent = await _recent_counts(unit, people, now)
     delivery_rows: list[dict[str, Any]] = []
     timers: list[dict[str, Any]] = []
@@ -292,6 +294,24 @@ def _quiet_hours(
     if prefs is not None and prefs.quiet_start is not None:
         return prefs.quiet_start, prefs.quiet_end, zone
     return settings.default_quiet_start, settings.default_quiet_end, zone
+
+
+async def _lock_throttled(unit: UnitOfWork, people: list[tuple[str, str]]) -> None:
+    """Serialize planning for the same people: consumer workers plan batches in parallel, and
+    without this two batches would each count the other's messages as not there yet and let
+    both through the throttle. Transaction-scoped locks, taken in one order (no deadlock)."""
+    if not people:
+        return
+    keys = sorted({_lock_key(kind, recipient_id) for kind, recipient_id in people})
+    await unit.session.execute(
+        sa.text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
+        {"keys": keys},
+    )
+
+
+def _lock_key(kind: str, recipient_id: str) -> int:
+    digest = hashlib.blake2b(f"notifier.throttle:{kind}:{recipient_id}".encode(), digest_size=8)
+    return int.from_bytes(digest.digest(), "big", signed=True)
 
 
 async def _recent_counts(

@@ -27,6 +27,7 @@ from notifier.recipients.contacts import (
 from notifier.recipients.models import Recipient
 from notifier.recipients.schemas import Locale, RecipientKind, RecipientRead, RecipientSettings
 from shared.crypto import Keyring
+from shared.events.talentpool import CandidateSubscriptionChangedV1
 from shared.problems import Problem, conflict, version_mismatch
 from shared.unit import UnitOfWork
 
@@ -55,6 +56,15 @@ class Preferences:
     muted_channels: frozenset[str]
     unsubscribed_kinds: frozenset[str]
     unsubscribed_all: bool
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """What a recipient is unsubscribed from, as of ``version`` of their record."""
+
+    unsubscribed_kinds: tuple[str, ...]
+    unsubscribed_all: bool
+    version: int
 
 
 @dataclass(frozen=True)
@@ -190,6 +200,8 @@ async def put(
             .returning(Recipient)
         )
         if created is not None:
+            if created.unsubscribed_all or created.unsubscribed_kinds:
+                await announce_subscription(unit, kind=kind, id=id, now=now, recipient=created)
             return created
         # Saved by someone else since we looked: lock theirs and replace it, as PUT does.
         recipient = await get(session, kind=kind, id=id, for_update=True)
@@ -197,12 +209,43 @@ async def put(
             raise conflict("The settings changed while being saved; retry.")
     if expected_version is not None and expected_version != recipient.version:
         raise version_mismatch(recipient.version)
+    before = (recipient.unsubscribed_all, sorted(recipient.unsubscribed_kinds))
     for field, value in values.items():
         setattr(recipient, field, value)
     recipient.version += 1
     recipient.updated_at = now
     await session.flush()
+    if before != (recipient.unsubscribed_all, sorted(recipient.unsubscribed_kinds)):
+        await announce_subscription(unit, kind=kind, id=id, now=now, recipient=recipient)
     return recipient
+
+
+async def announce_subscription(
+    unit: UnitOfWork,
+    *,
+    kind: str,
+    id: str,
+    now: datetime,
+    recipient: Recipient | Subscription,
+) -> None:
+    """Tell the talent pool that a candidate's unsubscriptions changed (it re-engages nobody
+    who left everything); other recipients' changes concern no one else."""
+    if kind != "candidate":
+        return
+    try:
+        candidate_id = uuid.UUID(id)
+    except ValueError:
+        return
+    await unit.emit(
+        CandidateSubscriptionChangedV1(
+            candidate_id=candidate_id,
+            unsubscribed_all=recipient.unsubscribed_all,
+            unsubscribed_kinds=list(recipient.unsubscribed_kinds),
+            occurred_at=now,
+        ),
+        subject=str(candidate_id),
+        sequence=recipient.version,
+    )
 
 
 _RECIPIENT_KEY = sa.tuple_(Recipient.kind, Recipient.id)
@@ -274,10 +317,11 @@ async def unsubscribe(
     id: str,
     notification_kind: str | None,
     now: datetime,
-) -> None:
+) -> Subscription | None:
     """Unsubscribe the recipient from one kind of notification, or from all when
     ``notification_kind`` is None (an unsubscribe link, a List-Unsubscribe request). Creates
-    the record if needed; doing it again changes nothing (not even the version)."""
+    the record if needed; doing it again changes nothing (not even the version). Returns what
+    the recipient is now unsubscribed from, or None when nothing changed."""
     if kind not in RECIPIENT_KINDS:
         raise ValueError(f"unknown recipient kind {kind!r}")
     if notification_kind is not None and notification_kind not in KINDS:
@@ -300,7 +344,18 @@ async def unsubscribe(
             },
             where=sa.not_(r.unsubscribed_kinds.contains([notification_kind])),
         )
-    await session.execute(statement)
+    changed = (
+        await session.execute(
+            statement.returning(r.unsubscribed_kinds, r.unsubscribed_all, r.version)
+        )
+    ).first()
+    if changed is None:
+        return None
+    return Subscription(
+        unsubscribed_kinds=tuple(changed.unsubscribed_kinds),
+        unsubscribed_all=changed.unsubscribed_all,
+        version=changed.version,
+    )
 
 
 def under_old_key(column: QueryableAttribute[Any], keyring: Keyring) -> sa.ColumnElement[bool]:

@@ -143,12 +143,17 @@ async def unsubscribe(unit: UnitOfWork, signer: LinkSigner, token: str) -> Unsub
     """Unsubscribe the token's recipient from its kind, or from everything when it names none.
     Doing it again changes nothing. Raises ``BadLink``."""
     wanted = read_unsubscribe(signer, token)
-    await recipients.unsubscribe(
+    now = unit.clock.now()
+    changed = await recipients.unsubscribe(
         unit.session,
         kind=wanted.recipient_kind,
         id=wanted.recipient_id,
         notification_kind=wanted.kind,
-        now=unit.clock.now(),
+        now=now,
     )
+    if changed is not None:
+        await recipients.announce_subscription(
+            unit, kind=wanted.recipient_kind, id=wanted.recipient_id, now=now, recipient=changed
+        )
     log.info("recipient.unsubscribed", recipient_kind=wanted.recipient_kind, kind=wanted.kind)
     return wanted

@@ -87,6 +87,16 @@ async def add(
     if not people:
         return []
     resolved = await candidates.resolve(unit=unit, keyring=keyring, people=people)
+    return await add_candidates(unit=unit, job=job, resolved=resolved, source=source)
+
+
+async def add_candidates(
+    *, unit: UnitOfWork, job: Job, resolved: Sequence[candidates.Resolved], source: str
+) -> list[Added]:
+    """Apply candidates already known to the job, in order (the caller checked that the job is
+    open); one already applied gets ``exists``."""
+    if not resolved:
+        return []
     now = unit.clock.now()
     first_stage = job.stages[0]
     planned: dict[uuid.UUID, uuid.UUID] = {}  # candidate -> the application we try to create

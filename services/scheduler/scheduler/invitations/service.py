@@ -494,10 +494,12 @@ async def open_ai_invitation(
     candidate_id: uuid.UUID,
     application_version: int,
     sent_at: datetime,
+    created_by: str = "pipeline",
 ) -> None:
     """An application entered an AI-interview stage: it has ``ai_deadline_hours`` of the
     ``default`` policy to complete it (the pipeline's events do not carry a candidate group).
-    The candidate is reached through the pipeline's vendor link, so no link token is issued."""
+    The candidate is reached through the pipeline's vendor link, so no link token is issued.
+    ``created_by``: ``pipeline``, or ``talentpool`` for a re-invitation."""
     session = unit.session
     policy = await session.get(InvitationPolicy, DEFAULT_GROUP)
     if policy is None:
@@ -521,7 +523,7 @@ async def open_ai_invitation(
         "sent_at": sent_at,
         "application_version": application_version,
         "version": 1,
-        "created_by": "pipeline",
+        "created_by": created_by,
         "created_at": now,
         "updated_at": now,
     }

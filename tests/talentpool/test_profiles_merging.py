@@ -1,0 +1,287 @@
+"""HR merging two profiles of one person and undoing it: the candidates (and so their history,
+applications and counters) move, and move back, exactly."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+from aio_pika.abc import AbstractRobustConnection
+
+from shared.events.talentpool import CandidateSubscriptionChangedV1
+from talentpool.segments.text import query_tokens
+from tests.support.running import Running
+from tests.talentpool.profiles_support import (
+    AS_ADMIN,
+    AS_OWNER,
+    T0,
+    AnApplication,
+    a_person,
+    deliver_all,
+    job_changed,
+    keyring,
+    profile_of,
+    timeline_of,
+)
+from tests.talentpool.tags_support import deliver_and_wait, event
+
+HOUR = timedelta(hours=1)
+
+
+async def _two_people(amqp: AbstractRobustConnection) -> tuple[AnApplication, AnApplication]:
+    """One person known under two candidate ids: an AI interview taken under one, an ignored
+    live invitation under the other, both for jobs hr-alice owns."""
+    taken, ignored = AnApplication(), AnApplication()
+    await deliver_all(
+        amqp,
+        job_changed(taken.job_id),
+        job_changed(ignored.job_id),
+        taken.applied(at=T0),
+        taken.ai("invited", at=T0 + HOUR),
+        taken.ai("completed", at=T0 + 2 * HOUR),
+        ignored.applied(at=T0 + 24 * HOUR),
+        ignored.invitation_sent(at=T0 + 25 * HOUR),
+        ignored.invite_expired(kind="live_interview", at=T0 + 73 * HOUR),
+    )
+    return taken, ignored
+
+
+async def _merge(
+    service: Running, into: str, other: str, headers: dict[str, str] = AS_OWNER
+) -> Any:
+    return await service.client.post(
+        f"/v1/profiles/{into}/merge", json={"other_profile_id": other}, headers=headers
+    )
+
+
+async def test_merging_moves_the_other_profiles_candidates_and_history_into_this_one(
+    talentpool: Running, amqp: AbstractRobustConnection
+) -> None:
+    taken, ignored = await _two_people(amqp)
+    into = await profile_of(talentpool, taken.candidate_id)
+    other = await profile_of(talentpool, ignored.candidate_id)
+
+    response = await _merge(talentpool, into["id"], other["id"])
+
+    assert response.status_code == 201, response.text
+    merge = response.json()
+    assert (merge["into_profile_id"], merge["from_profile_id"]) == (into["id"], other["id"])
+    assert merge["candidate_ids"] == [str(ignored.candidate_id)]
+    assert (merge["matched_by"], merge["merged_by"]) == ("hr", "hr-alice")
+    merged = await profile_of(talentpool, ignored.candidate_id)
+    assert merged["id"] == into["id"]
+    assert set(merged["candidate_ids"]) == {str(taken.candidate_id), str(ignored.candidate_id)}
+    assert merged["engagement"]["invited"] == 2
+    assert merged["engagement"]["completed"] == 1
+    assert merged["engagement"]["no_shows"] == 1
+    assert merged["first_seen_at"] == "2026-03-02T09:00:00Z"
+    assert len(await timeline_of(talentpool, into["id"])) == 6
+    gone = await talentpool.client.get(f"/v1/profiles/{other['id']}", headers=AS_ADMIN)
+    assert gone.status_code == 200
+    assert gone.json()["merged_into"] == into["id"]
+    assert gone.json()["candidate_ids"] == []
+    assert gone.json()["engagement"]["invited"] == 0
+    listed = await talentpool.client.get("/v1/profiles", headers=AS_ADMIN)
+    assert [item["id"] for item in listed.json()["items"]] == [into["id"]]
+    for profile_id in (into["id"], other["id"]):
+        merges = await talentpool.client.get(f"/v1/profiles/{profile_id}/merges", headers=AS_OWNER)
+        assert [m["id"] for m in merges.json()["items"]] == [merge["id"]]
+
+
+async def test_unmerging_gives_each_profile_back_exactly_what_it_had(
+    talentpool: Running, amqp: AbstractRobustConnection
+) -> None:
+    taken, ignored = await _two_people(amqp)
+    into = await profile_of(talentpool, taken.candidate_id)
+    other = await profile_of(talentpool, ignored.candidate_id)
+    merge = (await _merge(talentpool, into["id"], other["id"])).json()
+
+    response = await talentpool.client.post(
+        f"/v1/profiles/{into['id']}/unmerge", json={"merge_id": merge["id"]}, headers=AS_OWNER
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["undone_by"] == "hr-alice"
+    assert response.json()["undone_at"] is not None
+    for before in (into, other):
+        after = await talentpool.client.get(f"/v1/profiles/{before['id']}", headers=AS_ADMIN)
+        kept = ("candidate_ids", "engagement", "first_seen_at", "last_activity_at", "merged_into")
+        assert {k: after.json()[k] for k in kept} == {k: before[k] for k in kept}
+    again = await talentpool.client.post(
+        f"/v1/profiles/{into['id']}/unmerge", json={"merge_id": merge["id"]}, headers=AS_OWNER
+    )
+    assert again.status_code == 409
+    assert again.json()["type"] == "urn:recruiting:problem:merge-undone"
+
+
+async def test_an_unsubscribe_follows_its_candidate_through_a_merge_and_back(
+    talentpool: Running, amqp: AbstractRobustConnection
+) -> None:
+    taken, ignored = await _two_people(amqp)
+    await deliver_and_wait(
+        amqp,
+        event(
+            CandidateSubscriptionChangedV1(
+                candidate_id=ignored.candidate_id,
+                unsubscribed_all=True,
+                occurred_at=T0 + 80 * HOUR,
+            ),
+            subject=ignored.candidate_id,
+        ),
+    )
+    into = await profile_of(talentpool, taken.candidate_id)
+    other = await profile_of(talentpool, ignored.candidate_id)
+    assert into["unsubscribed_at"] is None and other["unsubscribed_at"] is not None
+
+    merge = (await _merge(talentpool, into["id"], other["id"])).json()
+    merged = await profile_of(talentpool, taken.candidate_id)
+    assert merged["unsubscribed_at"] == other["unsubscribed_at"]
+
+    await talentpool.client.post(
+        f"/v1/profiles/{into['id']}/unmerge", json={"merge_id": merge["id"]}, headers=AS_OWNER
+    )
+    assert (await profile_of(talentpool, taken.candidate_id))["unsubscribed_at"] is None
+    assert (await profile_of(talentpool, ignored.candidate_id))["unsubscribed_at"] is not None
+
+
+async def test_events_of_a_merged_candidate_count_on_the_profile_they_joined(
+    talentpool: Running, amqp: AbstractRobustConnection
+) -> None:
+    taken, ignored = await _two_people(amqp)
+    into = await profile_of(talentpool, taken.candidate_id)
+    other = await profile_of(talentpool, ignored.candidate_id)
+    await _merge(talentpool, into["id"], other["id"])
+    later = ignored.other()
+
+    await deliver_all(
+        amqp,
+        later.applied(at=T0 + 100 * HOUR),
+        later.invitation_sent(at=T0 + 101 * HOUR),
+        later.invitation_opened(at=T0 + 102 * HOUR),
+    )
+
+    merged = await profile_of(talentpool, later.candidate_id)
+    assert merged["id"] == into["id"]
+    assert (merged["engagement"]["invited"], merged["engagement"]["responded"]) == (3, 2)
+    assert merged["last_activity_at"] == "2026-03-06T15:00:00Z"
+
+
+async def test_merging_a_profile_with_itself_is_refused_naming_the_field(
+    talentpool_http: Running, db: asyncpg.Connection
+) -> None:
+    person = await a_person(db)
+
+    response = await _merge(talentpool_http, str(person.profile_id), str(person.profile_id))
+
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert (error["location"], error["field"]) == ("body", "other_profile_id")
+
+
+@pytest.mark.parametrize("state", ["merged", "anonymized"])
+async def test_merging_with_a_merged_or_anonymized_profile_is_refused(
+    talentpool_http: Running, db: asyncpg.Connection, state: str
+) -> None:
+    person, third = await a_person(db), await a_person(db)
+    other = await a_person(
+        db,
+        merged_into=third.profile_id if state == "merged" else None,
+        anonymized=state == "anonymized",
+    )
+
+    response = await _merge(talentpool_http, str(person.profile_id), str(other.profile_id))
+    backwards = await _merge(talentpool_http, str(other.profile_id), str(person.profile_id))
+
+    assert response.status_code == backwards.status_code == 409
+    assert response.json()["type"] == f"urn:recruiting:problem:profile-{state}"
+    assert backwards.json()["type"] == f"urn:recruiting:problem:profile-{state}"
+
+
+async def test_merging_with_an_unknown_profile_is_not_found(
+    talentpool_http: Running, db: asyncpg.Connection
+) -> None:
+    person = await a_person(db)
+
+    response = await _merge(talentpool_http, str(person.profile_id), str(uuid.uuid4()))
+
+    assert response.status_code == 404
+
+
+async def test_a_merge_retried_with_its_idempotency_key_is_made_once(
+    talentpool_http: Running, db: asyncpg.Connection
+) -> None:
+    person, other = await a_person(db), await a_person(db)
+    headers = {**AS_OWNER, "Idempotency-Key": "merge-1"}
+    body = {"other_profile_id": str(other.profile_id)}
+    path = f"/v1/profiles/{person.profile_id}/merge"
+
+    first = await talentpool_http.client.post(path, json=body, headers=headers)
+    again = await talentpool_http.client.post(path, json=body, headers=headers)
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json()["id"] == first.json()["id"]
+    assert await db.fetchval("SELECT count(*) FROM talentpool.profile_merges") == 1
+
+
+async def test_merges_are_undone_latest_first(
+    talentpool_http: Running, db: asyncpg.Connection
+) -> None:
+    a, b, c = await a_person(db), await a_person(db), await a_person(db)
+    into_b = (await _merge(talentpool_http, str(b.profile_id), str(a.profile_id))).json()
+    await _merge(talentpool_http, str(c.profile_id), str(b.profile_id))
+
+    refused = await talentpool_http.client.post(
+        f"/v1/profiles/{b.profile_id}/unmerge", json={"merge_id": into_b["id"]}, headers=AS_OWNER
+    )
+
+    assert refused.status_code == 409
+    assert refused.json()["type"] == "urn:recruiting:problem:profile-merged"
+    members = await db.fetch(
+        "SELECT candidate_id FROM talentpool.profile_members WHERE profile_id = $1",
+        c.profile_id,
+    )
+    assert {m["candidate_id"] for m in members} == {a.candidate_id, b.candidate_id, c.candidate_id}
+
+
+async def test_a_merge_of_another_profile_cannot_be_undone_from_this_one(
+    talentpool_http: Running, db: asyncpg.Connection
+) -> None:
+    a, b, c = await a_person(db), await a_person(db), await a_person(db)
+    merge = (await _merge(talentpool_http, str(b.profile_id), str(a.profile_id))).json()
+
+    response = await talentpool_http.client.post(
+        f"/v1/profiles/{c.profile_id}/unmerge", json={"merge_id": merge["id"]}, headers=AS_OWNER
+    )
+
+    assert response.status_code == 404
+
+
+async def test_notes_and_resume_of_a_merged_profile_are_shown_and_searched_with_the_survivor(
+    talentpool_http: Running, db: asyncpg.Connection
+) -> None:
+    survivor, merged = await a_person(db), await a_person(db)
+    await talentpool_http.client.post(
+        f"/v1/profiles/{merged.profile_id}/notes", json={"body": "擅长数据库"}, headers=AS_OWNER
+    )
+    await talentpool_http.client.patch(
+        f"/v1/profiles/{merged.profile_id}", json={"resume_text": "Rust"}, headers=AS_OWNER
+    )
+    await _merge(talentpool_http, str(survivor.profile_id), str(merged.profile_id))
+
+    notes = await talentpool_http.client.get(
+        f"/v1/profiles/{survivor.profile_id}/notes", headers=AS_OWNER
+    )
+
+    assert [(n["body"], n["profile_id"]) for n in notes.json()["items"]] == [
+        ("擅长数据库", str(merged.profile_id))
+    ]
+    tokens = set(
+        await db.fetchval(
+            "SELECT search_tokens FROM talentpool.profiles WHERE id = $1", survivor.profile_id
+        )
+    )
+    assert set(query_tokens(keyring(), "数据库")) <= tokens
+    assert set(query_tokens(keyring(), "rust")) <= tokens
