@@ -147,6 +147,37 @@ async def test_an_unsubscribe_follows_its_candidate_through_a_merge_and_back(
     assert (await profile_of(talentpool, ignored.candidate_id))["unsubscribed_at"] is not None
 
 
+async def test_the_merged_profiles_tags_and_later_consents_go_to_the_profile_it_joins(
+    talentpool: Running, amqp: AbstractRobustConnection
+) -> None:
+    taken, ignored = await _two_people(amqp)
+    into = await profile_of(talentpool, taken.candidate_id)
+    other = await profile_of(talentpool, ignored.candidate_id)
+    client = talentpool.client
+    tagged = await client.put(
+        f"/v1/profiles/{other['id']}/tags/re_invite", json={"note": "call back"}, headers=AS_OWNER
+    )
+    consented = await client.put(
+        f"/v1/profiles/{other['id']}/consents/re_engagement",
+        json={"granted": True, "source": "phone_call"},
+        headers=AS_OWNER,
+    )
+    assert (tagged.status_code, consented.status_code) == (201, 201), consented.text
+
+    assert (await _merge(talentpool, into["id"], other["id"])).status_code == 201
+
+    tags = (await client.get(f"/v1/profiles/{into['id']}/tags", headers=AS_OWNER)).json()
+    # no_show came from the built-in rule on the other profile's expired invitation.
+    assert sorted(t["tag"] for t in tags["items"]) == ["no_show", "re_invite"]
+    history = (await client.get(f"/v1/profiles/{into['id']}/tag-history", headers=AS_OWNER)).json()
+    assert sorted((h["tag"], h["action"], h["reason"]) for h in history["items"]) == [
+        ("no_show", "added", "merged"),
+        ("re_invite", "added", "merged"),
+    ]
+    consents = (await client.get(f"/v1/profiles/{into['id']}/consents", headers=AS_OWNER)).json()
+    assert [(c["purpose"], c["granted"]) for c in consents["items"]] == [("re_engagement", True)]
+
+
 async def test_events_of_a_merged_candidate_count_on_the_profile_they_joined(
     talentpool: Running, amqp: AbstractRobustConnection
 ) -> None:

@@ -374,12 +374,78 @@ async def merge(
         profile.version += 1
         profile.updated_at = now
     await session.flush()
+    await _carry_over(session, into=into.id, source=source.id, by=by, now=now)
     await recompute(session, now=now, profile_ids=sorted([into.id, source.id]))
     await refresh_unsubscribed(session, sorted([into.id, source.id]))
     await reindex(session, keyring, into.id)
     await session.refresh(into)
     await session.refresh(source)
     return record
+
+
+# What the merged profile carried goes to the one it joins: its tags still in force (a tag both
+# have keeps the later end; no end wins), with a history row each, and its consents where they
+# were recorded later than the survivor's own answer for the purpose. Unmerging leaves them.
+_CARRY_TAGS = sa.text(
+    """
+    WITH moved AS (
+        INSERT INTO talentpool.profile_tags AS t
+            (profile_id, tag, source, rule_id, until, note, added_by, added_at)
+        SELECT :into, tag, source, rule_id, until, note, added_by, added_at
+        FROM talentpool.profile_tags
+        WHERE profile_id = :source AND (until IS NULL OR until > :now)
+        ON CONFLICT (profile_id, tag) DO UPDATE SET until = CASE
+            WHEN t.until IS NULL OR excluded.until IS NULL THEN NULL
+            ELSE greatest(t.until, excluded.until) END
+        WHERE t.until IS NOT NULL AND (excluded.until IS NULL OR excluded.until > t.until)
+        RETURNING t.tag, t.source, t.rule_id, t.until, (xmax = 0) AS added
+    ), logged AS (
+        INSERT INTO talentpool.tag_changes
+            (profile_id, tag, action, source, rule_id, actor, until, reason, at)
+        SELECT :into, tag, CASE WHEN added THEN 'added' ELSE 'changed' END, source, rule_id,
+               :by, until, 'merged', :now
+        FROM moved
+    )
+    UPDATE talentpool.profiles AS p
+    SET on_hold_until = (
+        SELECT max(until) FROM talentpool.profile_tags
+        WHERE profile_id = :into AND tag = 'on_hold' AND until > :now
+    )
+    WHERE p.id = :into
+    """
+)
+_CARRY_CONSENTS = sa.text(
+    """
+    WITH moved AS (
+        INSERT INTO talentpool.consents AS c
+            (profile_id, purpose, granted, source, recorded_by, recorded_at, expires_at)
+        SELECT :into, purpose, granted, source, recorded_by, recorded_at, expires_at
+        FROM talentpool.consents WHERE profile_id = :source
+        ON CONFLICT (profile_id, purpose) DO UPDATE SET
+            granted = excluded.granted, source = excluded.source,
+            recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at,
+            expires_at = excluded.expires_at
+        WHERE excluded.recorded_at > c.recorded_at
+        RETURNING c.purpose, c.granted, c.source, c.recorded_by, c.recorded_at, c.expires_at
+    )
+    INSERT INTO talentpool.consent_changes
+        (profile_id, purpose, granted, source, recorded_by, recorded_at, expires_at)
+    SELECT :into, purpose, granted, source, recorded_by, recorded_at, expires_at FROM moved
+    """
+)
+
+
+async def _carry_over(
+    session: AsyncSession,
+    *,
+    into: uuid.UUID,
+    source: uuid.UUID,
+    by: str | None,
+    now: datetime,
+) -> None:
+    params = {"into": into, "source": source, "by": by, "now": now}
+    await session.execute(_CARRY_TAGS, params)
+    await session.execute(_CARRY_CONSENTS, params)
 
 
 async def lock_in_order(
