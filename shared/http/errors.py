@@ -118,6 +118,10 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
         if error.get("type") == "json_invalid":
             field = ""
             message = f"Malformed JSON: {error.get('ctx', {}).get('error', 'cannot be parsed')}"
+        elif error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+            # A tagged union reports the union's place; the field at fault is its tag.
+            tag = str(error.get("ctx", {}).get("discriminator", "")).strip("'")
+            field = ".".join([*loc[1:], tag]) if tag else field
         errors.append(
             {
                 "field": field,

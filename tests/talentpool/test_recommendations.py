@@ -177,6 +177,8 @@ async def test_hr_without_the_scope_are_recommended_only_people_related_to_jobs_
         ({"limit": 0}, "limit"),
         ({"limit": 101}, "limit"),
         ({"skills": [f"s{i}" for i in range(51)]}, "skills"),
+        ({"skills": ["x" * 81]}, "skills.0"),
+        ({"skills": [""]}, "skills.0"),
     ],
 )
 async def test_bad_parameters_are_422_naming_them(

@@ -172,6 +172,7 @@ async def test_an_unknown_trigger_is_refused_naming_the_known_ones(pool: Running
 
     problem = assert_problem(response, 422, "validation-error")
     [error] = problem["errors"]
+    assert error["field"] == "trigger"
     assert "'trigger'" in error["message"]
     assert "'moon_phase'" in error["message"]
     assert "'application_ended'" in error["message"]

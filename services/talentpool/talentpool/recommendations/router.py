@@ -9,6 +9,7 @@ from shared.http.app import json_response
 from shared.http.dependencies import IdempotencyDep, Staff, Unit
 from shared.http.pagination import Page, PageQuery
 from shared.problems import error_responses
+from talentpool.profiles.schemas import Skill
 from talentpool.recommendations import ranking, service
 from talentpool.recommendations.dependencies import ManagedJob, require_open
 from talentpool.recommendations.schemas import (
@@ -45,7 +46,7 @@ async def get_recommendations(
     principal: Staff,
     unit: Unit,
     skills: Annotated[
-        list[str],
+        list[Skill],
         Query(
             max_length=MAX_SKILLS,
             description="A wanted skill; repeat for several (compared case-insensitively).",
