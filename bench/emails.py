@@ -38,7 +38,7 @@ import httpx
 from aio_pika.abc import AbstractConnection, AbstractExchange
 
 from bench import processes
-from bench.environment import BenchRun, admin_connection
+from bench.environment import BenchRun, admin_connection, delete_service_queues
 from bench.report import Distribution, Figure
 from bench.smtp_sink import Record, SinkLog
 from bench.web import HR_SUBJECT, JOB, bearer, create_job
@@ -487,20 +487,6 @@ async def _wait_sent(
         await asyncio.sleep(RECORD_POLL_S)
 
 
-async def _delete_queues(run: BenchRun, settings: NotifierSettings) -> None:
-    """The notifier's queues in the run's namespace (the runner removes the exchanges)."""
-    connection = await aio_pika.connect(run.amqp_url, timeout=10)
-    try:
-        for name in run.topology(SERVICE, settings).all_queues():
-            channel = await connection.channel()
-            with contextlib.suppress(Exception):
-                await channel.queue_delete(name)
-            with contextlib.suppress(Exception):
-                await channel.close()
-    finally:
-        await connection.close()
-
-
 # -- the rounds ------------------------------------------------------------------------
 
 
@@ -685,7 +671,7 @@ async def measure(run: BenchRun, plan: NotifierPlan) -> NotifierResult:
     finally:
         await publisher.close()
         await processes.stop(sink)
-        await _delete_queues(run, settings)
+        await delete_service_queues(run, SERVICE, settings)
     return NotifierResult(
         ours=ours,
         floor=floor,

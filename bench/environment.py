@@ -131,6 +131,20 @@ class BenchRun:
         )
 
 
+async def delete_service_queues(run: BenchRun, service: str, settings: ServiceSettings) -> None:
+    """A service's queues in the run's namespace (the runner removes the exchanges)."""
+    connection = await aio_pika.connect(run.amqp_url, timeout=10)
+    try:
+        for name in run.topology(service, settings).all_queues():
+            channel = await connection.channel()
+            with contextlib.suppress(Exception):
+                await channel.queue_delete(name)
+            with contextlib.suppress(Exception):
+                await channel.close()
+    finally:
+        await connection.close()
+
+
 async def create_database(run: BenchRun) -> None:
     """Create the run's database, the services' roles and schemas, and migrate them."""
     for settings, spec in (

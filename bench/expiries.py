@@ -21,16 +21,13 @@ not import them yet.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import aio_pika
-
 from bench import processes
-from bench.environment import BenchRun, admin_connection
+from bench.environment import BenchRun, admin_connection, delete_service_queues
 from bench.report import Figure
 from scheduler.app import spec as scheduler_spec
 from scheduler.invitations.service import DEADLINE, timer_prefix
@@ -144,20 +141,6 @@ async def _seed(run: BenchRun, plan: ExpiriesPlan) -> float:
     return time.perf_counter() - started
 
 
-async def _delete_queues(run: BenchRun, settings: SchedulerSettings) -> None:
-    """The scheduler's queues in the run's namespace (the runner removes the exchanges)."""
-    connection = await aio_pika.connect(run.amqp_url, timeout=10)
-    try:
-        for name in run.topology(SERVICE, settings).all_queues():
-            channel = await connection.channel()
-            with contextlib.suppress(Exception):
-                await channel.queue_delete(name)
-            with contextlib.suppress(Exception):
-                await channel.close()
-    finally:
-        await connection.close()
-
-
 async def measure(run: BenchRun, plan: ExpiriesPlan) -> ExpiriesResult:
     settings = scheduler_settings(run)
     await bootstrap(settings, scheduler_spec.extensions)
@@ -226,7 +209,7 @@ async def measure(run: BenchRun, plan: ExpiriesPlan) -> ExpiriesResult:
                 await poller.close()
             disturbances = server.disturbances()
     finally:
-        await _delete_queues(run, settings)
+        await delete_service_queues(run, SERVICE, settings)
     if not_done or states.get("sent") or states.get("opened"):
         raise RuntimeError(f"not every invitation expired: {states}, {not_done} timers not done")
     # Every second of the timeline is enough for the JSON.

@@ -21,7 +21,6 @@ then checked: one profile per candidate, one entry per event (two for a read not
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import time
 import uuid
@@ -29,11 +28,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aio_pika
-
 from bench import processes
 from bench.emails import EventPublisher
-from bench.environment import BenchRun, admin_connection
+from bench.environment import BenchRun, admin_connection, delete_service_queues
 from bench.report import Figure
 from shared.bootstrap import bootstrap
 from shared.events.envelope import CloudEvent, EventData
@@ -267,20 +264,6 @@ def events(plan: IngestPlan) -> list[CloudEvent]:
     return burst
 
 
-async def _delete_queues(run: BenchRun, settings: TalentpoolSettings) -> None:
-    """The talent pool's queues in the run's namespace (the runner removes the exchanges)."""
-    connection = await aio_pika.connect(run.amqp_url, timeout=10)
-    try:
-        for name in run.topology(SERVICE, settings).all_queues():
-            channel = await connection.channel()
-            with contextlib.suppress(Exception):
-                await channel.queue_delete(name)
-            with contextlib.suppress(Exception):
-                await channel.close()
-    finally:
-        await connection.close()
-
-
 async def _declare(run: BenchRun, settings: TalentpoolSettings) -> None:
     """The talent pool's exchange, queues and bindings, declared as its broker does."""
     broker = Broker(
@@ -362,7 +345,7 @@ async def measure(run: BenchRun, plan: IngestPlan) -> IngestResult:
             await poller.close()
     finally:
         await publisher.close()
-        await _delete_queues(run, settings)
+        await delete_service_queues(run, SERVICE, settings)
     if profiles != plan.candidates or entries != expected_entries:
         raise RuntimeError(
             f"{profiles:,} profiles (expected {plan.candidates:,}) and {entries:,} timeline "

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import random
 import statistics
 import sys
@@ -34,12 +33,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aio_pika
 import httpx
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 
 from bench import processes
-from bench.environment import PII_KEY_ID, BenchRun, admin_connection
+from bench.environment import PII_KEY_ID, BenchRun, admin_connection, delete_service_queues
 from bench.report import Distribution, Figure, percentile
 from bench.web import bearer
 from shared.bootstrap import bootstrap
@@ -451,20 +449,6 @@ async def _timed(client: httpx.AsyncClient, path: str) -> tuple[float, httpx.Res
     return elapsed_ms, response
 
 
-async def _delete_queues(run: BenchRun, settings: TalentpoolSettings) -> None:
-    """The talent pool's queues in the run's namespace (the runner removes the exchanges)."""
-    connection = await aio_pika.connect(run.amqp_url, timeout=10)
-    try:
-        for name in run.topology(SERVICE, settings).all_queues():
-            channel = await connection.channel()
-            with contextlib.suppress(Exception):
-                await channel.queue_delete(name)
-            with contextlib.suppress(Exception):
-                await channel.close()
-    finally:
-        await connection.close()
-
-
 async def measure(run: BenchRun, plan: SegmentsPlan) -> SegmentsResult:
     settings = talentpool_settings(run)
     await bootstrap(settings, talentpool_spec.extensions)
@@ -510,7 +494,7 @@ async def measure(run: BenchRun, plan: SegmentsPlan) -> SegmentsResult:
                 size = max(size, len(response.content))
             disturbances = server.disturbances()
     finally:
-        await _delete_queues(run, settings)
+        await delete_service_queues(run, SERVICE, settings)
     variants = []
     for filters, count, timings in zip(VARIANTS, counts, samples, strict=True):
         explained = await _explain(run, filters, keyring, plan.page_size)

@@ -13,6 +13,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.events.talentpool import ErasureCompletedV1, ErasureRequestedV1
+from shared.logging import get_logger
+from shared.unit import UnitOfWork
+
+log = get_logger(__name__)
+
 
 def _ids(values: Iterable[object]) -> list[str]:
     return sorted({str(value) for value in values})
@@ -148,3 +154,23 @@ async def scrub_timers(
         )
     )
     return _rowcount(result)
+
+
+async def confirm(
+    unit: UnitOfWork,
+    request: ErasureRequestedV1,
+    completed: type[ErasureCompletedV1],
+    erased: Mapping[str, int],
+) -> None:
+    """Tell the talent pool this service erased its copy (``completed`` is the service's own
+    ``erasure_completed`` event), in the transaction that erased it."""
+    await unit.emit(
+        completed(
+            erasure_id=request.erasure_id,
+            candidate_ids=request.candidate_ids,
+            erased=dict(erased),
+            completed_at=unit.clock.now(),
+        ),
+        subject=str(request.erasure_id),
+    )
+    log.info("erasure.completed", erasure_id=str(request.erasure_id), tables=len(erased))

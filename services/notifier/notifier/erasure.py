@@ -23,13 +23,10 @@ from notifier.db import infra
 from notifier.deliveries.models import Delivery, DeliveryEvent
 from notifier.notifications.models import Notification
 from notifier.recipients.models import Recipient
-from shared.erasure import forget_responses, scrub_outbox, scrub_timers
+from shared.erasure import confirm, forget_responses, scrub_outbox, scrub_timers
 from shared.events.envelope import ReceivedEvent
 from shared.events.talentpool import ErasureRequestedV1, NotifierErasureCompletedV1
-from shared.logging import get_logger
 from shared.unit import UnitOfWork
-
-log = get_logger(__name__)
 
 ERASED = "erased"
 WAITING = ("queued", "sending")
@@ -157,13 +154,4 @@ async def erase(*, unit: UnitOfWork, candidate_ids: Sequence[uuid.UUID]) -> dict
 @handlers.on(ErasureRequestedV1, name="notifier.erase_person")
 async def erase_person(unit: UnitOfWork, event: ReceivedEvent[ErasureRequestedV1]) -> None:
     erased = await erase(unit=unit, candidate_ids=event.data.candidate_ids)
-    await unit.emit(
-        NotifierErasureCompletedV1(
-            erasure_id=event.data.erasure_id,
-            candidate_ids=event.data.candidate_ids,
-            erased=erased,
-            completed_at=unit.clock.now(),
-        ),
-        subject=str(event.data.erasure_id),
-    )
-    log.info("erasure.completed", erasure_id=str(event.data.erasure_id), tables=len(erased))
+    await confirm(unit, event.data, NotifierErasureCompletedV1, erased)

@@ -23,13 +23,10 @@ from scheduler.db import infra
 from scheduler.interviews.models import Interview, InterviewParticipant
 from scheduler.invitations.models import Invitation
 from scheduler.proposals.models import Proposal
-from shared.erasure import delete_link_tokens, forget_responses, scrub_outbox, scrub_timers
+from shared.erasure import confirm, delete_link_tokens, forget_responses, scrub_outbox, scrub_timers
 from shared.events.envelope import ReceivedEvent
 from shared.events.talentpool import ErasureRequestedV1, SchedulerErasureCompletedV1
-from shared.logging import get_logger
 from shared.unit import UnitOfWork
-
-log = get_logger(__name__)
 
 ERASED_TIME_ZONE = "UTC"
 OPEN_STATES = ("sent", "opened", "custom_requested", "expired")
@@ -189,13 +186,4 @@ async def erase(*, unit: UnitOfWork, candidate_ids: Sequence[uuid.UUID]) -> dict
 @handlers.on(ErasureRequestedV1, name="scheduler.erase_person")
 async def erase_person(unit: UnitOfWork, event: ReceivedEvent[ErasureRequestedV1]) -> None:
     erased = await erase(unit=unit, candidate_ids=event.data.candidate_ids)
-    await unit.emit(
-        SchedulerErasureCompletedV1(
-            erasure_id=event.data.erasure_id,
-            candidate_ids=event.data.candidate_ids,
-            erased=erased,
-            completed_at=unit.clock.now(),
-        ),
-        subject=str(event.data.erasure_id),
-    )
-    log.info("erasure.completed", erasure_id=str(event.data.erasure_id), tables=len(erased))
+    await confirm(unit, event.data, SchedulerErasureCompletedV1, erased)

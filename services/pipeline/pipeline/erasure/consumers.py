@@ -5,13 +5,12 @@ from __future__ import annotations
 from pipeline.consumers import handlers
 from pipeline.erasure import service
 from shared.crypto import Keyring
+from shared.erasure import confirm
 from shared.events.envelope import ReceivedEvent
 from shared.events.talentpool import ErasureRequestedV1, PipelineErasureCompletedV1
-from shared.logging import get_logger
 from shared.settings import ServiceSettings
 from shared.unit import UnitOfWork
 
-log = get_logger(__name__)
 _keyrings: dict[int, Keyring] = {}
 
 
@@ -29,13 +28,4 @@ async def erase_person(unit: UnitOfWork, event: ReceivedEvent[ErasureRequestedV1
     erased = await service.erase(
         unit=unit, keyring=_keyring(unit.settings), candidate_ids=event.data.candidate_ids
     )
-    await unit.emit(
-        PipelineErasureCompletedV1(
-            erasure_id=event.data.erasure_id,
-            candidate_ids=event.data.candidate_ids,
-            erased=erased,
-            completed_at=unit.clock.now(),
-        ),
-        subject=str(event.data.erasure_id),
-    )
-    log.info("erasure.completed", erasure_id=str(event.data.erasure_id), tables=len(erased))
+    await confirm(unit, event.data, PipelineErasureCompletedV1, erased)
