@@ -192,11 +192,12 @@ async def analytics_history(
             """
             INSERT INTO pipeline.applications
                 (id, job_id, candidate_id, stage_key, status, stage_entered_at,
-                 rejection_reason, source, version, created_at, updated_at)
+                 rejection_reason, source, reached_stages, version, created_at, updated_at)
             SELECT a.id, a.job_id, a.candidate_id,
                    COALESCE(last.to_stage, $1), COALESCE(last.status, 'active'),
                    COALESCE(last.occurred_at, a.created_at),
                    CASE WHEN last.status = 'rejected' THEN $2 END, 'api',
+                   COALESCE(reached.stages, '{}'),
                    1 + COALESCE(last.k, 0), a.created_at, COALESCE(last.occurred_at, a.created_at)
             FROM seed_apps AS a
             LEFT JOIN (
@@ -204,6 +205,13 @@ async def analytics_history(
                        occurred_at
                 FROM seed_changes ORDER BY application_id, k DESC
             ) AS last ON last.application_id = a.id
+            -- As apply_transition keeps it: each stage moved into, once, in order.
+            LEFT JOIN (
+                SELECT application_id, array_agg(to_stage ORDER BY first_k) AS stages
+                FROM (SELECT application_id, to_stage, min(k) AS first_k
+                      FROM seed_changes GROUP BY application_id, to_stage) AS firsts
+                GROUP BY application_id
+            ) AS reached ON reached.application_id = a.id
             ORDER BY a.created_at
             """,
             keys[0],
@@ -212,9 +220,9 @@ async def analytics_history(
         await connection.execute(
             """
             INSERT INTO pipeline.stage_changes
-                (application_id, transition, from_stage, to_stage, status, reason_code,
+                (application_id, job_id, transition, from_stage, to_stage, status, reason_code,
                  actor_kind, actor_id, version, occurred_at, from_stage_entered_at)
-            SELECT c.application_id, c.transition, c.from_stage, c.to_stage, c.status,
+            SELECT c.application_id, a.job_id, c.transition, c.from_stage, c.to_stage, c.status,
                    CASE WHEN c.transition = 'reject' THEN $1 END,
                    CASE WHEN c.transition = 'withdraw' THEN 'candidate' ELSE 'hr' END,
                    CASE WHEN c.transition = 'withdraw' THEN NULL ELSE $2 END,

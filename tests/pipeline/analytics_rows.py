@@ -63,6 +63,7 @@ async def application(
     application_id = uuid.uuid4()
     stage, status, entered_at = first_stage, "active", created_at
     changes = []
+    reached: list[str] = []
     for version, (after, transition, to_stage, status_after) in enumerate(moves, start=2):
         occurred_at = created_at + after
         # As apply_transition records it: the change ends the stay begun when the application
@@ -71,6 +72,7 @@ async def application(
         changes.append(
             (
                 application_id,
+                job_id,
                 transition,
                 stage,
                 to_stage,
@@ -80,27 +82,31 @@ async def application(
                 stay_began_at,
             )
         )
+        if to_stage not in reached:
+            reached.append(to_stage)
         if to_stage != stage or transition == "reopen":
             entered_at = occurred_at
         stage, status = to_stage, status_after
     await db.execute(
         """INSERT INTO pipeline.applications (id, job_id, candidate_id, stage_key, status,
-                                              stage_entered_at, version, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)""",
+                                              stage_entered_at, reached_stages, version,
+                                              created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)""",
         application_id,
         job_id,
         candidate_id,
         stage,
         status,
         entered_at,
+        reached,
         len(moves) + 1,
         created_at,
     )
     await db.executemany(
-        """INSERT INTO pipeline.stage_changes (application_id, transition, from_stage, to_stage,
-                                               status, actor_kind, actor_id, version, occurred_at,
-                                               from_stage_entered_at)
-           VALUES ($1, $2, $3, $4, $5, 'hr', 'hr-alice', $6, $7, $8)""",
+        """INSERT INTO pipeline.stage_changes (application_id, job_id, transition, from_stage,
+                                               to_stage, status, actor_kind, actor_id, version,
+                                               occurred_at, from_stage_entered_at)
+           VALUES ($1, $2, $3, $4, $5, $6, 'hr', 'hr-alice', $7, $8, $9)""",
         changes,
     )
     return application_id

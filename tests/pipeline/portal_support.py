@@ -107,9 +107,11 @@ async def record_change(
     transition: str = "advance",
 ) -> None:
     await db.execute(
-        """INSERT INTO pipeline.stage_changes (application_id, transition, from_stage, to_stage,
-                                               status, actor_kind, actor_id, version, occurred_at)
-           VALUES ($1, $2, $3, $4, $5, 'hr', $6, $7, $8)""",
+        """INSERT INTO pipeline.stage_changes (application_id, job_id, transition, from_stage,
+                                               to_stage, status, actor_kind, actor_id, version,
+                                               occurred_at)
+           SELECT $1, job_id, $2, $3, $4, $5, 'hr', $6, $7, $8
+           FROM pipeline.applications WHERE id = $1""",
         application_id,
         transition,
         from_stage,

@@ -3,8 +3,10 @@ analytics read a stay from one row: set by ``apply_transition`` through the HTTP
 
 from __future__ import annotations
 
+import importlib.util
 import uuid
 from datetime import UTC, datetime, timedelta
+from types import ModuleType
 from typing import Any
 
 import asyncpg
@@ -131,3 +133,62 @@ async def test_time_in_stage_of_a_history_made_through_the_api_leaves_out_the_re
     assert ai_interview["key"] == "ai_interview"
     assert ai_interview["completed_stays"] == 2  # 2 hours, then 4 hours after the reopen
     assert ai_interview["median_seconds"] == pytest.approx(3 * 3600)
+
+
+def _read_columns_migration() -> ModuleType:
+    path = pipeline_spec.migrations_dir / "0004_analytics_read_columns.py"
+    spec = importlib.util.spec_from_file_location("pipeline_migration_0004", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+async def test_transitions_keep_the_stages_reached_the_job_and_the_stay_lengths(
+    db: asyncpg.Connection,
+) -> None:
+    application_id = await _run(
+        db,
+        [
+            (1 * HOUR, {"transition": "advance"}),
+            (2 * HOUR, {"transition": "move", "to_stage": "ai_interview"}),
+            (1 * HOUR, {"transition": "advance"}),
+            (3 * HOUR, {"transition": "reject", "reason_code": "other"}),
+            (20 * HOUR, {"transition": "reopen"}),
+            (4 * HOUR, {"transition": "move", "to_stage": "offer"}),
+        ],
+    )
+    reached = await db.fetchval(
+        "SELECT reached_stages FROM pipeline.applications WHERE id = $1", application_id
+    )
+    changes = await db.fetch(
+        """SELECT sc.job_id = a.job_id AS same_job, sc.stay_seconds
+           FROM pipeline.stage_changes sc JOIN pipeline.applications a ON a.id = sc.application_id
+           WHERE sc.application_id = $1 ORDER BY sc.version""",
+        application_id,
+    )
+
+    # Each stage moved into, once, in the order first entered (the first stage, entered at
+    # creation, only once a change moves back into it).
+    assert reached == ["round_1", "ai_interview", "offer"]
+    assert all(row["same_job"] for row in changes)
+    assert [row["stay_seconds"] for row in changes] == [
+        3600.0,
+        7200.0,
+        3600.0,
+        10800.0,
+        None,  # the reopen ends no stay
+        14400.0,
+    ]
+
+    # Migration 0004 fills an existing history with the same stages.
+    await db.execute(
+        "UPDATE pipeline.applications SET reached_stages = '{}' WHERE id = $1", application_id
+    )
+    await db.execute(_read_columns_migration().BACKFILL_REACHED)
+    assert (
+        await db.fetchval(
+            "SELECT reached_stages FROM pipeline.applications WHERE id = $1", application_id
+        )
+        == reached
+    )

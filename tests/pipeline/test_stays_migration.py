@@ -132,6 +132,21 @@ async def test_upgrade_fills_each_change_with_when_the_stay_it_ends_began(
     # Changes from before 0003 all got status "active"; the rejection still ends the stay
     # and the reopen none (the time rejected is not time in round_1).
     assert await _stay_starts(connection, reopened) == [T0, T0 + 1 * HOUR, None, T0 + 20 * HOUR]
+    # 0004: each change gets its application's job, each application the stages it entered.
+    assert (
+        await connection.fetchval(
+            "SELECT count(*) FROM pipeline.stage_changes WHERE job_id IS DISTINCT FROM $1", job_id
+        )
+        == 0
+    )
+    reached = await connection.fetch(
+        "SELECT id, reached_stages FROM pipeline.applications WHERE id = ANY($1)",
+        [moved_back, reopened],
+    )
+    assert {row["id"]: row["reached_stages"] for row in reached} == {
+        moved_back: ["round_1", "ai_interview"],
+        reopened: ["round_1", "round_2"],
+    }
     assert await schema_differences(settings, pipeline_spec) == []
 
     await asyncio.to_thread(downgrade, settings, pipeline_spec, "0002")

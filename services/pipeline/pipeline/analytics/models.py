@@ -11,16 +11,24 @@ import sqlalchemy as sa
 from pipeline.applications.models import Application, StageChange
 from pipeline.results.models import Result
 
-# An application's history in order, with what the funnel (stages entered, in order) and the
-# stays (stage, start, end) read, so a scope's history is read index-only, already grouped by
-# application for the funnel. The stays' percentiles need no order from it: percentile_cont
-# sorts its own input (see service.py).
+# An application's history in order, with its stages and stay starts, so one application's
+# history (the candidate's view, the history route) is read index-only. The analytics no longer
+# read the history per application: see ``reached_stages`` and the stays index below.
 STAGE_CHANGES_BY_APPLICATION_TIME = sa.Index(
     "ix_stage_changes_application_id_occurred_at_id",
     StageChange.application_id,
     StageChange.occurred_at,
     StageChange.id,
     postgresql_include=["from_stage", "to_stage", "from_stage_entered_at"],
+)
+# A job's stays by stage with their lengths: the time-in-stage percentiles read a group's stays
+# index-only (and percentile_cont sorts them).
+STAYS_BY_JOB_STAGE = sa.Index(
+    "ix_stage_changes_job_id_from_stage_stay_seconds",
+    StageChange.job_id,
+    StageChange.from_stage,
+    StageChange.stay_seconds,
+    postgresql_where=sa.text("stay_seconds IS NOT NULL"),
 )
 # A job's applications by creation (period filters, the export's keyset order).
 APPLICATIONS_BY_JOB_CREATION = sa.Index(

@@ -1,6 +1,7 @@
 """Analytics computed in PostgreSQL: each answer is one SQL statement of aggregates over the
 applications in scope; Python only shapes the few result rows. A stay is read from the one
-``stage_changes`` row that ended it (``from_stage_entered_at`` .. ``occurred_at``)."""
+``stage_changes`` row that ended it (``from_stage_entered_at`` .. ``occurred_at``, its length
+kept in ``stay_seconds``); the stages an application reached from its ``reached_stages``."""
 
 from __future__ import annotations
 
@@ -64,6 +65,15 @@ class Scope:
             params["period_to"] = self.period_to
         return params
 
+    @property
+    def stays_condition(self) -> str:
+        """Which of the scope's jobs' changes count (``sc``): all of them, unless a period
+        narrows the applications."""
+        condition = "sc.job_id IN (SELECT id FROM scope_jobs)"
+        if self.period_from is not None or self.period_to is not None:
+            condition += " AND sc.application_id IN (SELECT id FROM apps)"
+        return condition
+
     def ctes(self) -> str:
         """``scope_jobs``, ``job_stages``, ``stage_groups`` (the row each stage counts in),
         ``labels`` (those rows, in display order) and ``apps`` (applications in scope). Only
@@ -104,7 +114,8 @@ stage_groups AS MATERIALIZED (
 ),
 labels AS ({labels}),
 apps AS NOT MATERIALIZED (
-    SELECT a.id, a.job_id, a.stage_key, a.status, a.stage_entered_at, a.created_at
+    SELECT a.id, a.job_id, a.stage_key, a.status, a.stage_entered_at, a.created_at,
+           a.reached_stages
     FROM applications a WHERE {" AND ".join(app_conditions)}
 )"""  # noqa: S608  (fixed fragments only)
 
@@ -141,25 +152,17 @@ def _label(row: sa.Row[Any]) -> dict[str, Any]:
     }
 
 
-# Each application's entered stages are folded into a "profile" (job, stages entered, current
-# stage, status); applications sharing one are counted together, so the per-stage work is over
-# a few hundred profiles rather than every application. The stages entered are collected in
-# the order the history index gives (each application's changes in time order) without
-# DISTINCT, which would sort every application's changes: a profile is then a path rather than
-# a set, which gives a few more profiles but the same counts (``= ANY`` ignores repeats).
+# Applications are folded into "profiles" (job, stages reached, current stage, status);
+# applications sharing one are counted together, so the per-stage work is over a few hundred
+# profiles rather than every application, and the history is not read at all: the stages an
+# application entered are kept on it (``reached_stages``). Its job's first stage counts as
+# reached without a change.
 _FUNNEL = """
 profiles AS (
     SELECT row_number() OVER () AS profile, p.*
     FROM (
-        SELECT a.job_id, a.stage_key, a.status, coalesce(e.keys, '{}') AS keys,
-               count(*) AS n
+        SELECT a.job_id, a.stage_key, a.status, a.reached_stages AS keys, count(*) AS n
         FROM apps a
-        LEFT JOIN (
-            SELECT sc.application_id, array_agg(sc.to_stage) AS keys
-            FROM stage_changes sc
-            WHERE sc.application_id IN (SELECT id FROM apps)
-            GROUP BY sc.application_id
-        ) e ON e.application_id = a.id
         GROUP BY 1, 2, 3, 4
     ) p
 ),
@@ -220,35 +223,30 @@ async def funnel(*, session: AsyncSession, scope: Scope, now: datetime) -> Funne
 # A stay is one row: the stage change that ended it, which records when it began
 # (``from_stage_entered_at``, written by ``apply_transition``). Changes that end no stay (a
 # reopen after a rejection: the application was not active meanwhile) have none.
-_STAYS = """
+def _stays(scope: Scope) -> str:
+    return f"""
 stays AS (
-    SELECT a.job_id, sc.from_stage AS stage_key, sc.from_stage_entered_at AS entered_at,
+    SELECT sc.job_id, sc.from_stage AS stage_key, sc.from_stage_entered_at AS entered_at,
            sc.occurred_at AS left_at
-    FROM stage_changes sc JOIN apps a ON a.id = sc.application_id
-    WHERE sc.from_stage_entered_at IS NOT NULL
-)"""
+    FROM stage_changes sc
+    WHERE sc.stay_seconds IS NOT NULL AND {scope.stays_condition}
+)"""  # noqa: S608  (fixed fragments only)
 
-# The stays' durations are first collected per job and stage by a hash aggregate (the stage's
-# row is then looked up once per job and stage, not once per stay), then each row's are pooled
-# for ``percentile_cont``, which sorts them: one sort per row, none over all the stays.
+
+# Each row's stays are read per job and stage from the stays index (job, stage, length),
+# index-only, and pooled for ``percentile_cont``, which sorts them: one sort per row, none over
+# all the stays, and no join of the history to the applications unless a period asks for it.
 _TIME_IN_STAGE = """
-per_stage AS MATERIALIZED (
-    SELECT a.job_id, sc.from_stage AS stage_key,
-           array_agg(date_part('epoch', sc.occurred_at - sc.from_stage_entered_at)) AS seconds
-    FROM stage_changes sc JOIN apps a ON a.id = sc.application_id
-    WHERE sc.from_stage_entered_at IS NOT NULL
-    GROUP BY 1, 2
-),
 completed AS (
     SELECT l.grp, c.n, c.percentiles
     FROM labels l
     CROSS JOIN LATERAL (
         SELECT count(*) AS n,
-               percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY d.seconds) AS percentiles
-        FROM per_stage p
-        JOIN stage_groups g ON g.job_id = p.job_id AND g.stage_key = p.stage_key
-        CROSS JOIN LATERAL unnest(p.seconds) AS d(seconds)
-        WHERE g.grp = l.grp
+               percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY sc.stay_seconds)
+                   AS percentiles
+        FROM stage_groups g
+        JOIN stage_changes sc ON sc.job_id = g.job_id AND sc.from_stage = g.stage_key
+        WHERE g.grp = l.grp AND sc.stay_seconds IS NOT NULL AND {stays}
     ) c
 ),
 open AS (
@@ -269,7 +267,8 @@ ORDER BY l.ord, l.grp
 
 
 async def time_in_stage(*, session: AsyncSession, scope: Scope, now: datetime) -> TimeInStages:
-    rows = await _run(session, f"WITH {scope.ctes()},{_TIME_IN_STAGE}", scope.params())
+    query = _TIME_IN_STAGE.format(stays=scope.stays_condition)
+    rows = await _run(session, f"WITH {scope.ctes()},{query}", scope.params())
     applications = int(rows[0].applications) if rows else await _applications(session, scope)
     return TimeInStages(
         scope=_scope_out(scope, applications, now),
@@ -357,7 +356,7 @@ async def sla_breaches(
         "holidays": holidays,
         "workdays": extra_workdays,
     }
-    rows = await _run(session, f"WITH {scope.ctes()},{_STAYS},{_SLA}", params)
+    rows = await _run(session, f"WITH {scope.ctes()},{_stays(scope)},{_SLA}", params)
     applications = int(rows[0].applications) if rows else await _applications(session, scope)
     first_day: date | None = rows[0].first_day if rows else None
     stages = [
@@ -442,8 +441,8 @@ reached AS (
     UNION
     SELECT a.id, a.job_id, js.kind
     FROM apps a
-    JOIN stage_changes sc ON sc.application_id = a.id
-    JOIN job_stages js ON js.job_id = a.job_id AND js.stage_key = sc.to_stage
+    CROSS JOIN LATERAL unnest(a.reached_stages) AS r(stage_key)
+    JOIN job_stages js ON js.job_id = a.job_id AND js.stage_key = r.stage_key
     WHERE js.kind IN ('interview', 'offer')
 ),
 recorded AS (

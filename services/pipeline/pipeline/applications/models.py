@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pipeline.db import Base
@@ -26,6 +26,9 @@ class Application(Base):
     source: Mapped[str] = mapped_column(sa.Text, server_default="api")
     # The candidate asked for a person to review an AI-based decision.
     human_review_requested_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # Every stage a change has moved it into (``stage_changes.to_stage``, each once, in the order
+    # first entered): the funnel counts from this instead of reading the whole history.
+    reached_stages: Mapped[list[str]] = mapped_column(ARRAY(sa.Text), server_default="{}")
     version: Mapped[int] = mapped_column(sa.Integer)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
@@ -38,6 +41,9 @@ class Application(Base):
     )
 
 
+STAY_SECONDS = "date_part('epoch', occurred_at - from_stage_entered_at)"
+
+
 class StageChange(Base):
     """The application's history: every move, with who, when and why."""
 
@@ -45,6 +51,9 @@ class StageChange(Base):
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(always=True), primary_key=True)
     application_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("applications.id"), index=True)
+    # The application's job (it never changes), so the analytics read a job's stays without
+    # joining every change to its application.
+    job_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("jobs.id"))
     transition: Mapped[str] = mapped_column(sa.Text)
     from_stage: Mapped[str | None] = mapped_column(sa.Text)
     to_stage: Mapped[str] = mapped_column(sa.Text)
@@ -62,3 +71,7 @@ class StageChange(Base):
     # was reopened in it (``applications.stage_entered_at`` just before the change). NULL when
     # the change ends no stay: a reopen, made while the application was not active.
     from_stage_entered_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # The length of that stay, kept by PostgreSQL (NULL when the change ends no stay).
+    stay_seconds: Mapped[float | None] = mapped_column(
+        sa.Double, sa.Computed(STAY_SECONDS, persisted=True)
+    )

@@ -123,6 +123,8 @@ async def apply_transition(
     if outcome.stage_changed or move.transition == "reopen":
         application.stage_entered_at = now
     application.updated_at = now
+    if outcome.to_stage.key not in application.reached_stages:
+        application.reached_stages = [*application.reached_stages, outcome.to_stage.key]
     try:
         await unit.session.flush()  # bumps the version; a concurrent writer fails here
     except StaleDataError as stale:
@@ -133,6 +135,7 @@ async def apply_transition(
     unit.session.add(
         StageChange(
             application_id=application.id,
+            job_id=application.job_id,
             transition=move.transition,
             from_stage=outcome.from_stage.key,
             to_stage=outcome.to_stage.key,
