@@ -129,7 +129,7 @@ async def get_idempotency(
 IdempotencyDep = Annotated[Idempotency, Depends(get_idempotency)]
 
 
-def if_match_version(
+async def if_match_version(
     if_match: Annotated[
         str | None,
         Header(

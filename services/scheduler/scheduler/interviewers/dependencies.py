@@ -83,7 +83,7 @@ class TimeRange:
     end: datetime
 
 
-def time_range(
+async def time_range(
     start: Annotated[
         datetime,
         Query(
