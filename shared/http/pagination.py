@@ -40,7 +40,7 @@ class PageParams(BaseModel):
     cursor: str | None
 
 
-    # async: a plain ``def`` dependency would run in the thread pool, a thread hop per request.
+# async: a plain ``def`` dependency would run in the thread pool, a thread hop per request.
 async def page_params(
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description=f"Page size, at most {MAX_LIMIT}.")

@@ -39,7 +39,7 @@ def test_every_route_and_dependency_is_async(service: str) -> None:
     routes = [route for route in app.routes if isinstance(route, APIRoute)]
 
     threaded = {
-        f"{sorted(route.methods)} {route.path}": found
+        f"{sorted(route.methods or ())} {route.path}": found
         for route in routes
         if (
             found := _threaded(route.dependant)

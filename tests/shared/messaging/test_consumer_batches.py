@@ -14,9 +14,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+import pytest
 from aio_pika.abc import AbstractRobustConnection
 
 from shared.events.envelope import CloudEvent
+from shared.messaging import consumer
 from tests.support import broker, testkit
 from tests.support.metrics import sample
 from tests.support.running import Running, running, wait_for
@@ -194,3 +196,54 @@ async def test_a_batch_handler_gets_the_batchs_events_in_one_call_each_once(
 
     assert sorted(notes) == sorted([f"t{i}" for i in range(30)] + ["t-repeated"])
     assert calls <= 5, f"31 events took {calls} calls"
+
+
+class _RecordingLog:
+    """Stands in for the consumer's logger: records (level, event, fields), debug enabled."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, str, dict[str, Any]]] = []
+
+    def is_enabled_for(self, level: int) -> bool:
+        return True
+
+    def __getattr__(self, level: str) -> Any:
+        def record(event: str, **fields: Any) -> None:
+            self.lines.append((level, event, fields))
+
+        return record
+
+    def handled(self, level: str) -> list[dict[str, Any]]:
+        return [
+            {"event": event, **fields}
+            for lvl, event, fields in self.lines
+            if lvl == level and event in ("event.handled", "events.handled")
+        ]
+
+
+async def test_a_batch_logs_one_line_not_one_per_event(
+    amqp: AbstractRobustConnection, db: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = _RecordingLog()
+    monkeypatch.setattr(consumer, "log", log)
+    async with _one_worker():
+        await _publish(amqp, _envelope({"note": "slow", "delay_ms": 500}))
+        await _publish(amqp, *(_envelope({"note": f"n{i}"}) for i in range(30)))
+
+        async def all_logged() -> bool:
+            info = log.handled("info")
+            return sum(int(line.get("count", 1)) for line in info) >= 31
+
+        await wait_for(all_logged, timeout=20, what="the lines of 31 events")
+
+    singles = [line for line in log.handled("info") if line["event"] == "event.handled"]
+    batches = [line for line in log.handled("info") if line["event"] == "events.handled"]
+    # The slow event alone; the 30 behind it in a few batches, a line each.
+    assert len(singles) == 1
+    assert 1 <= len(batches) <= 4
+    assert sum(line["count"] for line in batches) == 30
+    assert all(line["types"] == [PING] and line["duplicates"] == 0 for line in batches)
+    # Each event of a batch still has a line with its ids at debug level.
+    debug = log.handled("debug")
+    assert len(debug) == 30
+    assert all(line["event_id"] and line["event_type"] == PING for line in debug)
