@@ -22,6 +22,7 @@ from shared.clock import Clock
 from shared.db.engine import Database
 from shared.db.infra import InfraTables
 from shared.housekeeping import prune
+from shared.key_rotation import KeyRotation
 from shared.logging import get_logger
 from shared.messaging.broker import Broker
 from shared.messaging.consumer import Consumer, EventHandlers
@@ -69,6 +70,8 @@ class ServiceSpec:
     openapi_tags: Sequence[dict[str, Any]] = ()
     extensions: Sequence[str] = ()
     workers: Sequence[WorkerFactory] = ()
+    # One per table holding personal data encrypted with the PII keys (``rotate-keys``).
+    key_rotations: Sequence[KeyRotation] = ()
 
 
 class Runtime:

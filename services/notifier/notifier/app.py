@@ -13,9 +13,12 @@ from notifier.db import infra, metadata
 from notifier.deliveries.router import router as deliveries_router
 from notifier.dispatch.dispatcher import dispatcher
 from notifier.dispatch.fallback import timer_handlers
+from notifier.endpoints import service as endpoints_service
 from notifier.endpoints.router import router as endpoints_router
 from notifier.notifications.router import router as notifications_router
+from notifier.recipients import service as recipients_service
 from notifier.recipients.router import router as recipients_router
+from notifier.robots import service as robots_service
 from notifier.robots.router import router as robots_router
 from notifier.rules.router import router as rules_router
 from notifier.settings import NotifierSettings
@@ -23,6 +26,7 @@ from notifier.templates.router import router as templates_router
 from notifier.tracking.router import router as tracking_router
 from shared.clock import Clock
 from shared.http.app import create_app
+from shared.key_rotation import KeyRotation
 from shared.service import ServiceSpec
 
 spec = ServiceSpec(
@@ -51,6 +55,11 @@ spec = ServiceSpec(
     handlers=handlers,
     timer_handlers=timer_handlers,
     workers=[dispatcher],
+    key_rotations=[
+        KeyRotation("recipients", recipients_service.rotate_keys),
+        KeyRotation("chat_robots", robots_service.rotate_keys),
+        KeyRotation("webhook_endpoints", endpoints_service.rotate_keys),
+    ],
     openapi_tags=[
         {"name": "notifications", "description": "What is owed to whom, and how it went."},
         {"name": "deliveries", "description": "Each notification on each channel; resend, stats."},

@@ -18,6 +18,7 @@ from pipeline.ai_interviews.router import router as ai_interviews_router
 from pipeline.analytics.router import router as analytics_router
 from pipeline.applications.router import router as applications_router
 from pipeline.calendar.router import router as calendar_router
+from pipeline.candidates import service as candidates_service
 from pipeline.candidates.router import router as candidates_router
 from pipeline.consumers import handlers
 from pipeline.db import infra, metadata
@@ -34,6 +35,7 @@ from pipeline.templates.router import router as templates_router
 from pipeline.timers import timer_handlers
 from shared.clock import Clock
 from shared.http.app import create_app
+from shared.key_rotation import KeyRotation
 from shared.service import ServiceSpec
 
 spec = ServiceSpec(
@@ -68,6 +70,7 @@ spec = ServiceSpec(
     ],
     handlers=handlers,
     timer_handlers=timer_handlers,
+    key_rotations=[KeyRotation("candidates", candidates_service.rotate_keys)],
     openapi_tags=[
         {"name": "templates", "description": "Reusable, versioned stage templates."},
         {"name": "jobs", "description": "Jobs and their stages."},

@@ -21,6 +21,7 @@ from talentpool.erasure.router import router as erasure_router
 from talentpool.no_shows.router import router as no_shows_router
 from talentpool.profiles.matching import matcher
 from talentpool.profiles.router import router as profiles_router
+from talentpool.profiles.service import KEY_ROTATIONS
 from talentpool.recommendations.router import router as recommendations_router
 from talentpool.segments.router import router as segments_router
 from talentpool.settings import TalentpoolSettings
@@ -65,6 +66,7 @@ spec = ServiceSpec(
     handlers=handlers,
     timer_handlers=timer_handlers,
     workers=[matcher],
+    key_rotations=KEY_ROTATIONS,
     openapi_tags=[
         {"name": "profiles", "description": "People in the pool, merging and unmerging."},
         {"name": "timeline", "description": "What happened to a person, across applications."},

@@ -5,7 +5,8 @@ A merge moves the members (the pipeline's candidate ids) of one profile into ano
 records which; the merged profile keeps its own row, with ``merged_into`` set, so an unmerge
 moves exactly those members back. Counters are recomputed from the timelines after both, so a
 merge changes no history. Notes and resume text of profiles merged into another are shown with
-and searched through the surviving profile.
+and searched through the surviving profile. ``KEY_ROTATIONS`` re-encrypt the profiles' and
+notes' ciphertexts under the current PII key (``rotate-keys``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from shared.auth.principal import Principal
 from shared.contacts import normalize_email, normalize_phone
 from shared.crypto import Keyring
 from shared.http.pagination import PageParams, paginate
+from shared.key_rotation import KeyRotation, reencrypt_columns
 from shared.problems import Problem, conflict, not_found, version_mismatch
 from shared.unit import UnitOfWork
 from talentpool.campaigns.subscriptions import refresh_unsubscribed
@@ -560,3 +562,27 @@ async def merges(
         descending=True,
     )
     return list(found), next_cursor
+
+
+# -- key rotation -----------------------------------------------------------------------------
+
+# Blind indexes and search tokens are keyed with the index key, not these: they stay as they are.
+KEY_ROTATIONS = (
+    KeyRotation(
+        Profile.__tablename__,
+        reencrypt_columns(
+            _profiles,
+            {
+                "full_name_ciphertext": NAME_CONTEXT,
+                "email_ciphertext": EMAIL_CONTEXT,
+                "phone_ciphertext": PHONE_CONTEXT,
+                "resume_ciphertext": RESUME_CONTEXT,
+            },
+        ),
+    ),
+    KeyRotation(
+        ProfileNote.__tablename__,
+        reencrypt_columns(cast(sa.Table, ProfileNote.__table__), {"body_ciphertext": NOTE_CONTEXT}),
+    ),
+)
+"""The talent pool's encrypted columns, table by table, for ``ServiceSpec.key_rotations``."""
