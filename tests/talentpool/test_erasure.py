@@ -5,6 +5,7 @@ request; only for people the caller may see."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -14,7 +15,9 @@ from typing import Any
 import asyncpg
 import pytest
 from aio_pika.abc import AbstractRobustConnection
+from prometheus_client import REGISTRY
 
+from shared.events.pipeline import NoShowRecordedV1
 from shared.events.talentpool import (
     CandidateErasureRequestedV1,
     ErasureRequestedV1,
@@ -23,9 +26,11 @@ from shared.events.talentpool import (
     SchedulerErasureCompletedV1,
 )
 from talentpool.app import spec as talentpool_spec
+from talentpool.erasure import service
 from tests.support.pii import blind_indexes, keyring, leftovers
 from tests.support.problems import assert_problem
 from tests.support.running import Running, running, wait_for
+from tests.talentpool.concurrency_support import blocked_or_done
 from tests.talentpool.erasure_support import (
     ADMIN,
     INTERVIEWER,
@@ -41,6 +46,7 @@ from tests.talentpool.erasure_support import (
     report,
     send,
 )
+from tests.talentpool.tags_support import a_person
 
 RESUME = "Seven years of Rust at Zephyrine Logistics, Hangzhou"
 NOTE = "Prefers calls after six, mentioned the Zephyrine offer"
@@ -222,6 +228,35 @@ async def _with_confirmed(pool: Running, erasure_id: str, count: int) -> dict[st
     return body if len(confirmed) == count else None
 
 
+async def test_two_last_confirmations_handled_at_once_complete_the_request(
+    pool: Running, db: asyncpg.Connection
+) -> None:
+    someone = await a_person(db)
+    created = (await erase(pool, {"profile_id": str(someone.profile_id)})).json()
+    erasure_id = uuid.UUID(created["id"])
+    first_done, release = asyncio.Event(), asyncio.Event()
+
+    async def confirm(producer: str, *, hold: bool = False) -> None:
+        async with pool.runtime.db.transaction() as session:
+            confirmed = service.Confirmed(erasure_id, producer, datetime.now(UTC), {})
+            await service.record_confirmations(pool.runtime.unit(session), [confirmed])
+            if hold:  # counted, not yet committed
+                first_done.set()
+                await release.wait()
+
+    await confirm("pipeline")
+    scheduler = asyncio.create_task(confirm("scheduler", hold=True))
+    await first_done.wait()
+    notifier = asyncio.create_task(confirm("notifier"))
+    await blocked_or_done(db, notifier)
+    release.set()
+    await asyncio.gather(scheduler, notifier)
+
+    done = await report(pool, str(erasure_id))
+    assert [s["status"] for s in done["services"]] == ["confirmed"] * 4
+    assert done["status"] == "completed"
+
+
 async def test_the_candidates_own_request_through_the_pipeline_is_one_request(
     pool: Running, person: Person, amqp: AbstractRobustConnection
 ) -> None:
@@ -394,3 +429,143 @@ async def test_a_person_found_by_email_or_phone_is_erased_once(
         )
         == []
     )
+
+
+# The candidate's own request for someone the pool has not heard of (the pool never ingested
+# them, or their events are still on their way): the pool confirms for its empty copy.
+
+
+async def _ask_as_candidate(amqp: AbstractRobustConnection, someone: Person) -> None:
+    now = datetime.now(UTC)
+    data = CandidateErasureRequestedV1(
+        candidate_id=someone.candidate_id, application_id=someone.application_id, requested_at=now
+    )
+    await send(amqp, envelope(data, subject=someone.candidate_id, at=now))
+
+
+async def _request_of(pool: Running, someone: Person) -> dict[str, Any]:
+    async def made() -> dict[str, Any] | None:
+        listed = await pool.client.get(
+            "/v1/erasure-requests", params={"reason": "candidate_request"}, headers=ADMIN
+        )
+        items: list[dict[str, Any]] = listed.json()["items"]
+        return next((i for i in items if i["candidate_ids"] == [str(someone.candidate_id)]), None)
+
+    found: dict[str, Any] = await wait_for(made, what="the candidate's request")
+    return found
+
+
+async def test_a_candidates_request_the_pool_never_heard_of_is_confirmed_for_its_empty_copy(
+    pool: Running, amqp: AbstractRobustConnection, db: asyncpg.Connection
+) -> None:
+    stranger = Person()  # no event about them has reached the pool
+    retried_before = _retried(CandidateErasureRequestedV1.event_type)
+
+    await _ask_as_candidate(amqp, stranger)
+
+    request = await _request_of(pool, stranger)
+    assert (request["profile_id"], request["reason"], request["requested_by"]) == (
+        str(stranger.candidate_id),
+        "candidate_request",
+        "candidate",
+    )
+    services = {s["service"]: s for s in request["services"]}
+    assert services["talentpool"]["status"] == "confirmed"
+    assert services["talentpool"]["erased"] == {}
+    assert all(services[s]["status"] == "pending" for s in ("pipeline", "scheduler", "notifier"))
+    [event] = await _requested_events(db)
+    assert event["data"]["erasure_id"] == request["id"]
+    assert event["data"]["candidate_ids"] == [str(stranger.candidate_id)]
+    assert event["data"]["reason"] == "candidate_request"
+    empty = await profile(pool, stranger.profile_id)
+    assert empty["anonymized_at"] is not None
+    assert (empty["full_name"], empty["email"], empty["phone"]) == (None, None, None)
+    # Handled the first time: not retried (and so never parked).
+    assert _retried(CandidateErasureRequestedV1.event_type) == retried_before
+    # The others confirm as for anyone: the report completes.
+    candidates = request["candidate_ids"]
+    await _confirm(amqp, request["id"], candidates, PipelineErasureCompletedV1, {"candidates": 1})
+    await _confirm(amqp, request["id"], candidates, SchedulerErasureCompletedV1, {})
+    await _confirm(amqp, request["id"], candidates, NotifierErasureCompletedV1, {})
+    done = await wait_for(lambda: _with_confirmed(pool, request["id"], 4), what="all confirmed")
+    assert done["status"] == "completed"
+    # Asked again, by HR or by the candidate: the same request.
+    again = await erase(pool, {"candidate_id": str(stranger.candidate_id)})
+    assert again.status_code == 200 and again.json()["id"] == request["id"]
+    await _ask_as_candidate(amqp, stranger)
+    await wait_for(
+        lambda: _inbox_count(db, "talentpool.erase_on_candidate_request", 2),
+        what="the repeated request handled",
+    )
+    assert len(await _requested_events(db)) == 1
+
+
+def _retried(event_type: str) -> float:
+    labels = {"service": "talentpool", "type": event_type, "outcome": "retried"}
+    return REGISTRY.get_sample_value("events_consumed_total", labels) or 0.0
+
+
+async def _inbox_count(db: asyncpg.Connection, handler: str, count: int) -> bool:
+    found = await db.fetchval("SELECT count(*) FROM talentpool.inbox WHERE handler = $1", handler)
+    return bool(found == count)
+
+
+async def test_later_events_of_a_candidate_erased_before_the_pool_saw_them_store_nothing_personal(
+    pool: Running, amqp: AbstractRobustConnection, db: asyncpg.Connection
+) -> None:
+    stranger = Person()
+    await _ask_as_candidate(amqp, stranger)
+    request = await _request_of(pool, stranger)
+
+    # Their application and a no-show, which would tag a live profile ``no_show``.
+    await stranger.applies(amqp)
+    now = datetime.now(UTC)
+    no_show = NoShowRecordedV1(
+        application_id=stranger.application_id,
+        job_id=stranger.job_id,
+        candidate_id=stranger.candidate_id,
+        stage_key="ai_interview",
+        kind="ai_interview",
+        occurred_at=now,
+    )
+    await send(amqp, envelope(no_show, subject=stranger.application_id, at=now, sequence=2))
+
+    async def entries() -> list[asyncpg.Record] | None:
+        rows: list[asyncpg.Record] = await db.fetch(
+            "SELECT kind, data FROM talentpool.timeline_entries WHERE candidate_id = $1 "
+            "ORDER BY occurred_at, kind",
+            stranger.candidate_id,
+        )
+        return rows if len(rows) == 2 else None
+
+    rows = await wait_for(entries, what="the later events in the timeline")
+    await wait_for(
+        lambda: _inbox_count(db, "talentpool.tag_rules_on_no_show_recorded", 1),
+        what="the tag rules to have seen the no-show",
+    )
+    # One person, still erased: the events joined the empty profile and brought no data.
+    assert (
+        await db.fetchval(
+            "SELECT count(*) FROM talentpool.profile_members WHERE candidate_id = $1",
+            stranger.candidate_id,
+        )
+        == 1
+    )
+    assert await db.fetchval("SELECT count(*) FROM talentpool.profiles") == 1
+    after = await profile(pool, stranger.profile_id)
+    assert after["anonymized_at"] is not None
+    assert (after["full_name"], after["email"], after["phone"], after["locale"]) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    assert after["tags"] == []
+    applied = next(json.loads(row["data"]) for row in rows if row["kind"] == "applied")
+    assert "locale" not in applied  # what erasure removes from a timeline is never stored
+    assert applied["stage"] == "ai_interview"
+    assert await db.fetchval(
+        "SELECT contacts_checked_at IS NOT NULL FROM talentpool.profiles WHERE id = $1",
+        stranger.profile_id,
+    )
+    assert (await report(pool, request["id"]))["services"][0]["erased"] == {}

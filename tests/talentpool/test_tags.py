@@ -4,6 +4,7 @@ needs a date, keeps the profile's hold date in step and ends by itself."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -17,9 +18,11 @@ from aio_pika.abc import AbstractRobustConnection
 from shared.clock import ManualClock
 from shared.events.talentpool import CandidateTaggedV1
 from talentpool.app import spec as talentpool_spec
+from talentpool.tags import service
 from tests.support.broker import take, tap
 from tests.support.problems import assert_problem
 from tests.support.running import Running, api, running, wait_for
+from tests.talentpool.concurrency_support import blocked_or_done
 from tests.talentpool.tags_support import (
     AS_ADMIN,
     AS_INTERVIEWER,
@@ -325,6 +328,101 @@ async def test_bulk_tags_many_people_in_one_call(pool: Running, db: asyncpg.Conn
     for person in people:
         assert "set_aside" in await tags_of(pool, person)
     assert [c["actor"] for c in await history_of(pool, people[1])] == [OWNER]
+
+
+async def test_two_bulk_adds_of_the_same_tag_at_once_record_one_addition_each(
+    pool: Running, db: asyncpg.Connection
+) -> None:
+    people = [await a_person(db) for _ in range(50)]
+    body = {"profile_ids": [str(p.profile_id) for p in people], "tag": "set_aside", "action": "add"}
+
+    responses = await asyncio.gather(
+        *(pool.client.post("/v1/tags/bulk", json=body, headers=AS_OWNER) for _ in range(2))
+    )
+
+    assert all(r.status_code == 200 for r in responses), [r.text for r in responses]
+    assert sum(r.json()["changed"] for r in responses) == len(people)
+    added = await db.fetchval(
+        "SELECT count(*) FROM talentpool.tag_changes WHERE tag = 'set_aside' AND action = 'added'"
+    )
+    assert added == len(people)
+    assert await db.fetchval(
+        "SELECT count(*) FROM talentpool.outbox WHERE event_type = $1",
+        CandidateTaggedV1.event_type,
+    ) == len(people)
+
+
+async def test_an_add_that_waited_for_a_concurrent_identical_add_changes_nothing(
+    pool: Running, db: asyncpg.Connection
+) -> None:
+    person = await a_person(db)
+    first_done, release = asyncio.Event(), asyncio.Event()
+
+    async def add(*, hold: bool) -> int:
+        async with pool.runtime.db.transaction() as session:
+            changed = await service.apply(
+                pool.runtime.unit(session),
+                profile_ids=[person.profile_id],
+                tag="re_invite",
+                action="add",
+                source="manual",
+                actor=OWNER,
+                until=IN_A_MONTH,
+            )
+            if hold:  # the tag row inserted, not yet committed
+                first_done.set()
+                await release.wait()
+        return changed
+
+    first = asyncio.create_task(add(hold=True))
+    await first_done.wait()
+    # The second finds no row (the first's is not committed) and runs into it when inserting.
+    second = asyncio.create_task(add(hold=False))
+    await blocked_or_done(db, second)
+    release.set()
+    changed = list(await asyncio.gather(first, second))
+
+    assert changed == [1, 0]
+    [change] = await history_of(pool, person)
+    assert (change["action"], change["actor"]) == ("added", OWNER)
+    assert [e["action"] for e in await _events(db, person)] == ["added"]
+    assert list(await tags_of(pool, person)) == ["re_invite"]
+
+
+async def test_an_add_that_waited_for_a_concurrent_add_with_another_date_changes_it_once(
+    pool: Running, db: asyncpg.Connection
+) -> None:
+    person = await a_person(db)
+    first_done, release = asyncio.Event(), asyncio.Event()
+    later = IN_A_MONTH + timedelta(days=30)
+
+    async def add(until: datetime, *, hold: bool) -> int:
+        async with pool.runtime.db.transaction() as session:
+            changed = await service.apply(
+                pool.runtime.unit(session),
+                profile_ids=[person.profile_id],
+                tag="re_invite",
+                action="add",
+                source="manual",
+                actor=OWNER,
+                until=until,
+            )
+            if hold:
+                first_done.set()
+                await release.wait()
+        return changed
+
+    first = asyncio.create_task(add(IN_A_MONTH, hold=True))
+    await first_done.wait()
+    second = asyncio.create_task(add(later, hold=False))
+    await blocked_or_done(db, second)
+    release.set()
+
+    assert list(await asyncio.gather(first, second)) == [1, 1]
+    # As if one had come after the other: added, then changed to the second's date.
+    assert [c["action"] for c in await history_of(pool, person)] == ["changed", "added"]
+    tag = (await tags_of(pool, person))["re_invite"]
+    assert datetime.fromisoformat(tag["until"]) == later
 
 
 async def test_bulk_removal_takes_the_tag_from_those_who_have_it(

@@ -24,11 +24,6 @@ __all__ = ["handlers"]
 log = get_logger(__name__)
 
 
-class CandidateUnknown(Exception):
-    """The pool has not yet heard of the candidate whose request this is; the event is retried
-    (and parked if it never has)."""
-
-
 async def record_confirmations(unit: UnitOfWork, events: list[ReceivedEvent[Any]]) -> None:
     await service.record_confirmations(
         unit,
@@ -55,9 +50,11 @@ async def erase_on_candidate_request(
 ) -> None:
     keyring = service.keyring_of(unit.settings)
     for event in events:
-        profile_id = await service.profile_of_candidate(unit.session, event.data.candidate_id)
-        if profile_id is None:
-            raise CandidateUnknown("the candidate of an erasure request is not in the pool yet")
+        # The pipeline vouches for the candidate: one the pool has not heard of yet (events on
+        # their way, or never ingested) is given an empty, already anonymized profile.
+        profile_id, known = await service.profile_for_request(
+            unit.session, event.data.candidate_id, now=unit.clock.now()
+        )
         erasure, created = await service.request(
             unit=unit,
             keyring=keyring,
@@ -65,7 +62,7 @@ async def erase_on_candidate_request(
             reason="candidate_request",
             requested_by="candidate",
         )
-        log.info("erasure.candidate_request", erasure_id=str(erasure.id), new=created)
+        log.info("erasure.candidate_request", erasure_id=str(erasure.id), new=created, known=known)
 
 
 async def arm_retention(unit: UnitOfWork, events: list[ReceivedEvent[Any]]) -> None:

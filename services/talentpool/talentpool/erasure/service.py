@@ -143,6 +143,48 @@ async def profile_of_candidate(session: AsyncSession, candidate_id: uuid.UUID) -
     return await final_profile(session, found) if found is not None else None
 
 
+async def profile_for_request(
+    session: AsyncSession, candidate_id: uuid.UUID, *, now: datetime
+) -> tuple[uuid.UUID, bool]:
+    """The profile to erase for a candidate's own request, and whether the pool knew them. A
+    candidate it has not heard of is given the profile ingestion would give them (the
+    candidate's id, one member), created already anonymized and with its contacts marked as
+    read: the request, the pool's confirmation (nothing to erase) and the candidate's later
+    events then find an erased person, and no personal data is stored for them again."""
+    found = await profile_of_candidate(session, candidate_id)
+    if found is not None:
+        return found, True
+    # Ingestion may be creating the same profile in a concurrent transaction: whichever
+    # inserts first wins, the other waits for it and inserts nothing.
+    await session.execute(
+        pg_insert(_profiles)
+        .values(
+            id=candidate_id,
+            first_seen_at=now,
+            last_activity_at=now,
+            contacts_checked_at=now,
+            anonymized_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing()
+    )
+    await session.execute(
+        pg_insert(ProfileMember)
+        .values(
+            candidate_id=candidate_id,
+            profile_id=candidate_id,
+            home_profile_id=candidate_id,
+            joined_at=now,
+        )
+        .on_conflict_do_nothing()
+    )
+    found = await profile_of_candidate(session, candidate_id)
+    if found is None:  # the member row was just written, or found written by ingestion
+        raise RuntimeError("the profile of an erased candidate could not be created")
+    return found, False
+
+
 async def final_profile(session: AsyncSession, profile_id: uuid.UUID) -> uuid.UUID | None:
     """The profile a merged one ends in (itself when not merged); None when unknown."""
     current = profile_id
@@ -404,10 +446,18 @@ async def record_confirmations(unit: UnitOfWork, confirmed: Sequence[Confirmed])
     changes nothing), erase again what reached the pool after the request (events already on
     their way then), and complete the requests every service has confirmed."""
     session = unit.session
-    ids = list({item.erasure_id for item in confirmed})
+    ids = sorted({item.erasure_id for item in confirmed})
+    # The requests are locked (in id order) before their confirmations are counted: two
+    # services' confirmations handled at once would otherwise each count the other's as
+    # missing, and the request would never be completed.
     known = set(
         (
-            await session.scalars(sa.select(ErasureRequest.id).where(ErasureRequest.id.in_(ids)))
+            await session.scalars(
+                sa.select(ErasureRequest.id)
+                .where(ErasureRequest.id.in_(ids))
+                .order_by(ErasureRequest.id)
+                .with_for_update()
+            )
         ).all()
     )
     rows = [

@@ -7,7 +7,9 @@ Per batch, whatever its size and mix of event types:
    for every candidate not seen before, upserts the applications the events name (folded per
    application, ``jobs.service``) and adds the batch's timeline entries (``ON CONFLICT
    (source_event_id)``: an entry already there adds nothing), returning the candidates whose
-   timelines changed;
+   timelines changed. The entries of an erased person (their profile anonymized) keep only what
+   erasure keeps (``erasure.service.TIMELINE_KEYS``), so a late event stores nothing erasure
+   would have removed;
 3. the profiles holding those candidates locked (one statement), their counters, dates,
    furthest stage and engagement recomputed from their timelines and applications (one read,
    ``profiles.counters``), and those that changed written (one statement).
@@ -24,6 +26,7 @@ from sqlalchemy.dialects.postgresql import UUID
 from shared.events.envelope import ReceivedEvent
 from shared.events.pipeline import JobChangedV1
 from shared.unit import UnitOfWork
+from talentpool.erasure.service import TIMELINE_KEYS
 from talentpool.jobs.service import UPSERT_APPLICATIONS, application_params, record_jobs
 from talentpool.profiles.counters import recompute
 from talentpool.profiles.models import Profile, ProfileMember
@@ -63,12 +66,22 @@ _INGEST = sa.text(
         ON CONFLICT (candidate_id) DO NOTHING
     ),
     apps AS ({UPSERT_APPLICATIONS}),
+    erased AS (
+        SELECT m.candidate_id FROM {_members.fullname} m
+        JOIN {_profiles.fullname} p ON p.id = m.profile_id
+        WHERE m.candidate_id IN (SELECT candidate_id FROM ev) AND p.anonymized_at IS NOT NULL
+    ),
     added AS (
         INSERT INTO {_timeline.fullname} AS t
             (candidate_id, application_id, job_id, kind, source, occurred_at, data,
              source_event_id)
         SELECT candidate_id, application_id, job_id, kind, source, occurred_at,
-               CAST(data AS jsonb), event_id
+               CASE WHEN candidate_id IN (SELECT candidate_id FROM erased) THEN (
+                   SELECT coalesce(jsonb_object_agg(key, value), CAST('{{}}' AS jsonb))
+                   FROM jsonb_each(CAST(data AS jsonb))
+                   WHERE key = ANY(CAST(:erased_keep AS text[]))
+               ) ELSE CAST(data AS jsonb) END,
+               event_id
         FROM ev
         ON CONFLICT (source_event_id) DO UPDATE SET occurred_at = excluded.occurred_at
         WHERE excluded.occurred_at < t.occurred_at
@@ -77,6 +90,9 @@ _INGEST = sa.text(
     SELECT DISTINCT candidate_id FROM added
     """  # noqa: S608 - table names from the metadata; every value is a bound parameter
 ).columns(sa.column("candidate_id", UUID(as_uuid=True)))
+
+
+_KEEP = sorted(TIMELINE_KEYS)
 
 
 def _entries(found: list[Fact]) -> list[Fact]:
@@ -116,6 +132,7 @@ async def ingest(unit: UnitOfWork, events: list[ReceivedEvent[Any]]) -> None:
             "occurred_ats": [f.occurred_at for f in entries],
             "data": [orjson.dumps(f.data).decode() for f in entries],
             "event_ids": [f.source_event_id for f in entries],
+            "erased_keep": _KEEP,
             **application_params(f.application for f in found if f.application is not None),
         },
     )

@@ -36,6 +36,9 @@ EXPIRY_TIMER = "tags.expiry"
 REASON_EXPIRED = "expired"
 # Rows per multi-row INSERT: far below asyncpg's 32,767 bind parameters at 9 columns a row.
 _CHUNK = 1_000
+# Rounds of "read, insert what is missing" when concurrent calls keep adding and removing
+# the same rows; one is the rule, a second only when another call added a row meanwhile.
+_ADD_ATTEMPTS = 5
 
 _UUIDS = ARRAY(UUID(as_uuid=True))
 
@@ -206,17 +209,66 @@ async def _add(
     note: str | None,
     now: datetime,
 ) -> list[_Change]:
-    session = unit.session
+    """Add the tag, or change its date or note, for each person; the changes made.
+
+    The rows there are locked first; a person without the tag gets it by ``INSERT ... ON
+    CONFLICT DO NOTHING RETURNING``, and only the rows that insert returns are "added". A row
+    the insert did not return was added meanwhile by a concurrent call (the insert waited for
+    it to commit): it is read and compared like any existing row, so two calls adding the same
+    tag at once make one "added" (and at most one "changed"), never two."""
     chosen = _one_per_profile(targets)
-    existing = {
+    changes: list[_Change] = []
+    pending = chosen
+    for _ in range(_ADD_ATTEMPTS):
+        existing = await _locked_tags(unit.session, tag=tag, profile_ids=list(pending))
+        wanted = _wanted(pending, existing, source=source, actor=actor, note=note)
+        changes += [c for c in wanted if c.action == "changed"]
+        added = [c for c in wanted if c.action == "added"]
+        inserted = await _insert_new(unit.session, added, tag=tag, note=note, now=now)
+        changes += [c for c in added if c.profile_id in inserted]
+        pending = {
+            c.profile_id: chosen[c.profile_id] for c in added if c.profile_id not in inserted
+        }
+        if not pending:
+            break
+    else:
+        # Only if rows keep appearing and vanishing under us, attempt after attempt.
+        raise RuntimeError(f"tag {tag}: rows kept changing while they were being added")
+    changes.sort(key=lambda c: c.profile_id)
+    await _update_changed(
+        unit.session, [c for c in changes if c.action == "changed"], tag=tag, note=note, now=now
+    )
+    timed = [c for c in changes if c.until is not None]
+    if timed:
+        await schedule_expiries(unit, [(c.profile_id, tag, c.until) for c in timed if c.until])
+    return changes
+
+
+async def _locked_tags(
+    session: AsyncSession, *, tag: str, profile_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, Any]:
+    """The people's rows of this tag, locked in id order."""
+    return {
         row.profile_id: row
         for row in await session.execute(
             sa.select(ProfileTag.profile_id, ProfileTag.until, ProfileTag.note)
-            .where(ProfileTag.tag == tag, ProfileTag.profile_id == sa.any_(_array(chosen)))
+            .where(ProfileTag.tag == tag, ProfileTag.profile_id == sa.any_(_array(profile_ids)))
             .order_by(ProfileTag.profile_id)
             .with_for_update()
         )
     }
+
+
+def _wanted(
+    chosen: dict[uuid.UUID, Target],
+    existing: dict[uuid.UUID, Any],
+    *,
+    source: Source,
+    actor: str | None,
+    note: str | None,
+) -> list[_Change]:
+    """What adding means for each person given the row they have (or not): "added", a
+    "changed" date or note, or nothing (left out)."""
     changes: list[_Change] = []
     for profile_id, target in chosen.items():
         old = existing.get(profile_id)
@@ -243,25 +295,60 @@ async def _add(
                 source_event_id=target.source_event_id,
             )
         )
-    if not changes:
-        return []
-    table = ProfileTag.__table__
-    for chunk in _chunks(changes):
-        statement = pg_insert(ProfileTag).values(
-            [
-                {
-                    "profile_id": c.profile_id,
-                    "tag": tag,
-                    "source": c.source,
-                    "rule_id": c.rule_id,
-                    "until": c.until,
-                    "note": note,
-                    "added_by": c.actor,
-                    "added_at": now,
-                }
-                for c in chunk
-            ]
+    return changes
+
+
+def _rows(
+    changes: Sequence[_Change], *, tag: str, note: str | None, now: datetime
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "profile_id": c.profile_id,
+            "tag": tag,
+            "source": c.source,
+            "rule_id": c.rule_id,
+            "until": c.until,
+            "note": note,
+            "added_by": c.actor,
+            "added_at": now,
+        }
+        for c in changes
+    ]
+
+
+async def _insert_new(
+    session: AsyncSession,
+    added: Sequence[_Change],
+    *,
+    tag: str,
+    note: str | None,
+    now: datetime,
+) -> set[uuid.UUID]:
+    """Insert the rows of people who had no such tag; the people whose row this inserted."""
+    inserted: set[uuid.UUID] = set()
+    for chunk in _chunks(added):
+        result = await session.execute(
+            pg_insert(ProfileTag)
+            .values(_rows(chunk, tag=tag, note=note, now=now))
+            .on_conflict_do_nothing(index_elements=[ProfileTag.profile_id, ProfileTag.tag])
+            .returning(ProfileTag.profile_id)
         )
+        inserted.update(result.scalars())
+    return inserted
+
+
+async def _update_changed(
+    session: AsyncSession,
+    changed: Sequence[_Change],
+    *,
+    tag: str,
+    note: str | None,
+    now: datetime,
+) -> None:
+    """Write the new date (and note) of rows that are there and locked."""
+    table = ProfileTag.__table__
+    for chunk in _chunks(changed):
+        statement = pg_insert(ProfileTag).values(_rows(chunk, tag=tag, note=note, now=now))
         excluded = statement.excluded
         await session.execute(
             statement.on_conflict_do_update(
@@ -276,10 +363,6 @@ async def _add(
                 },
             )
         )
-    timed = [c for c in changes if c.until is not None]
-    if timed:
-        await schedule_expiries(unit, [(c.profile_id, tag, c.until) for c in timed if c.until])
-    return changes
 
 
 async def _remove(
