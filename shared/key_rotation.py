@@ -22,12 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.crypto import Keyring
 from shared.db.engine import Database
 
+DEFAULT_BATCH = 500
+
 
 class RotateBatch(Protocol):
     """Re-encrypt one batch of rows still under an old key; how many (0: none left)."""
 
     async def __call__(
-        self, *, session: AsyncSession, keyring: Keyring, batch_size: int
+        self, *, session: AsyncSession, keyring: Keyring, batch_size: int = ...
     ) -> int: ...
 
 
@@ -56,7 +58,9 @@ def reencrypt_columns(table: sa.Table, columns: Mapping[str, str]) -> RotateBatc
     keys = list(table.primary_key.columns)
     sealed = [table.c[name] for name in columns]
 
-    async def rotate(*, session: AsyncSession, keyring: Keyring, batch_size: int) -> int:
+    async def rotate(
+        *, session: AsyncSession, keyring: Keyring, batch_size: int = DEFAULT_BATCH
+    ) -> int:
         rows = (
             await session.execute(
                 sa.select(*keys, *sealed)

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,10 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notifier.endpoints import addresses
 from notifier.endpoints.models import WebhookEndpoint
 from notifier.endpoints.schemas import WebhookEndpointCreate, WebhookEndpointUpdate
-from notifier.recipients.service import invalid, under_old_key
+from notifier.recipients.service import invalid
 from notifier.settings import NotifierSettings
 from shared.crypto import Keyring
 from shared.http.pagination import PageParams, paginate
+from shared.key_rotation import reencrypt_columns
 from shared.logging import get_logger
 from shared.problems import version_mismatch
 from shared.unit import UnitOfWork
@@ -266,29 +268,7 @@ async def record_endpoint_outcome(
     return True
 
 
-async def rotate_keys(*, session: AsyncSession, keyring: Keyring, batch_size: int = 500) -> int:
-    """Re-encrypt one batch of endpoint secrets under an old key; the number re-encrypted (0
-    when none is left). Call until it returns 0, committing between calls."""
-    e = WebhookEndpoint
-    rows = (
-        await session.execute(
-            sa.select(e.id, e.secret_ciphertext)
-            .where(under_old_key(e.secret_ciphertext, keyring))
-            .limit(batch_size)
-            .with_for_update(skip_locked=True)
-        )
-    ).all()
-    if rows:
-        await session.execute(
-            sa.update(WebhookEndpoint),
-            [
-                {
-                    "id": row.id,
-                    "secret_ciphertext": keyring.reencrypt(
-                        row.secret_ciphertext, context=SIGNING_KEY_CONTEXT
-                    ),
-                }
-                for row in rows
-            ],
-        )
-    return len(rows)
+# Re-encrypts a batch of endpoints whose signing secret is under an old key (``rotate-keys``).
+rotate_keys = reencrypt_columns(
+    cast(sa.Table, WebhookEndpoint.__table__), {"secret_ciphertext": SIGNING_KEY_CONTEXT}
+)

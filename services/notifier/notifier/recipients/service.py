@@ -8,12 +8,11 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
-from typing import Any, cast
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import QueryableAttribute
 
 from notifier.jobs.models import Job
 from notifier.kinds import KINDS
@@ -28,6 +27,7 @@ from notifier.recipients.models import Recipient
 from notifier.recipients.schemas import Locale, RecipientKind, RecipientRead, RecipientSettings
 from shared.crypto import Keyring
 from shared.events.talentpool import CandidateSubscriptionChangedV1
+from shared.key_rotation import reencrypt_columns
 from shared.problems import Problem, conflict, version_mismatch
 from shared.unit import UnitOfWork
 
@@ -358,46 +358,8 @@ async def unsubscribe(
     )
 
 
-def under_old_key(column: QueryableAttribute[Any], keyring: Keyring) -> sa.ColumnElement[bool]:
-    """Whether a ciphertext column holds a value sealed with a key other than the current one
-    (NULL is not)."""
-    header = keyring.current_header
-    return sa.func.substring(column, 1, len(header)) != header
-
-
-async def rotate_keys(*, session: AsyncSession, keyring: Keyring, batch_size: int = 500) -> int:
-    """Re-encrypt one batch of recipients whose email or phone is under an old key; the number
-    re-encrypted (0 when none is left). Call until it returns 0, committing between calls;
-    concurrent callers skip each other's rows."""
-    r = Recipient
-    rows = (
-        await session.execute(
-            sa.select(r.kind, r.id, r.email_ciphertext, r.phone_ciphertext)
-            .where(
-                sa.or_(
-                    under_old_key(r.email_ciphertext, keyring),
-                    under_old_key(r.phone_ciphertext, keyring),
-                )
-            )
-            .limit(batch_size)
-            .with_for_update(skip_locked=True)
-        )
-    ).all()
-    if rows:
-        await session.execute(
-            sa.update(Recipient),
-            [
-                {
-                    "kind": row.kind,
-                    "id": row.id,
-                    "email_ciphertext": _reseal(keyring, row.email_ciphertext, EMAIL_CONTEXT),
-                    "phone_ciphertext": _reseal(keyring, row.phone_ciphertext, PHONE_CONTEXT),
-                }
-                for row in rows
-            ],
-        )
-    return len(rows)
-
-
-def _reseal(keyring: Keyring, ciphertext: bytes | None, context: str) -> bytes | None:
-    return None if ciphertext is None else keyring.reencrypt(ciphertext, context=context)
+# Re-encrypts a batch of recipients whose email or phone is under an old key (``rotate-keys``).
+rotate_keys = reencrypt_columns(
+    cast(sa.Table, Recipient.__table__),
+    {"email_ciphertext": EMAIL_CONTEXT, "phone_ciphertext": PHONE_CONTEXT},
+)

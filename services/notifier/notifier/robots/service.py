@@ -14,12 +14,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifier.endpoints.service import outgoing_url
-from notifier.recipients.service import invalid, under_old_key
+from notifier.recipients.service import invalid
 from notifier.robots.models import ChatRobot
 from notifier.robots.schemas import ChatRobotCreate, ChatRobotRead, ChatRobotUpdate, Provider
 from notifier.settings import NotifierSettings
 from shared.crypto import Keyring
 from shared.http.pagination import PageParams, paginate
+from shared.key_rotation import reencrypt_columns
 from shared.logging import get_logger
 from shared.unit import UnitOfWork
 
@@ -200,37 +201,8 @@ async def robots_by_id(
     return {row.id: _target(row, keyring) for row in rows}
 
 
-async def rotate_keys(*, session: AsyncSession, keyring: Keyring, batch_size: int = 500) -> int:
-    """Re-encrypt one batch of robots whose URL or secret is under an old key; the number
-    re-encrypted (0 when none is left). Call until it returns 0, committing between calls."""
-    r = ChatRobot
-    rows = (
-        await session.execute(
-            sa.select(r.id, r.url_ciphertext, r.secret_ciphertext)
-            .where(
-                sa.or_(
-                    under_old_key(r.url_ciphertext, keyring),
-                    under_old_key(r.secret_ciphertext, keyring),
-                )
-            )
-            .limit(batch_size)
-            .with_for_update(skip_locked=True)
-        )
-    ).all()
-    if rows:
-        await session.execute(
-            sa.update(ChatRobot),
-            [
-                {
-                    "id": row.id,
-                    "url_ciphertext": keyring.reencrypt(row.url_ciphertext, context=URL_CONTEXT),
-                    "secret_ciphertext": (
-                        None
-                        if row.secret_ciphertext is None
-                        else keyring.reencrypt(row.secret_ciphertext, context=SIGNING_KEY_CONTEXT)
-                    ),
-                }
-                for row in rows
-            ],
-        )
-    return len(rows)
+# Re-encrypts a batch of robots whose URL or secret is under an old key (``rotate-keys``).
+rotate_keys = reencrypt_columns(
+    cast(sa.Table, ChatRobot.__table__),
+    {"url_ciphertext": URL_CONTEXT, "secret_ciphertext": SIGNING_KEY_CONTEXT},
+)

@@ -24,6 +24,7 @@ from pipeline.candidates.contacts import EMAIL_CONTEXT, PHONE_CONTEXT
 from pipeline.candidates.models import Candidate
 from pipeline.candidates.schemas import CandidateIn, CandidateRead, ContactRead
 from shared.crypto import Keyring
+from shared.key_rotation import reencrypt_columns
 from shared.unit import UnitOfWork
 
 _candidates = cast(sa.Table, Candidate.__table__)
@@ -224,48 +225,7 @@ async def read_contacts(
     ]
 
 
-def _under_old_key(column: sa.Column[bytes], header: bytes) -> sa.ColumnElement[bool]:
-    return sa.func.substring(column, 1, len(header)) != header
-
-
-async def rotate_keys(*, session: AsyncSession, keyring: Keyring, batch_size: int = 500) -> int:
-    """Re-encrypt one batch of candidates whose email or phone is under a key other than the
-    current one; the number re-encrypted (0 when none is left). Call until it returns 0,
-    committing between calls; concurrent callers skip each other's rows."""
-    header = keyring.current_header
-    rows = (
-        await session.execute(
-            sa.select(_c.id, _c.email_ciphertext, _c.phone_ciphertext)
-            .where(
-                sa.or_(
-                    _under_old_key(_c.email_ciphertext, header),
-                    sa.and_(
-                        _c.phone_ciphertext.is_not(None),
-                        _under_old_key(_c.phone_ciphertext, header),
-                    ),
-                )
-            )
-            .limit(batch_size)
-            .with_for_update(skip_locked=True)
-        )
-    ).all()
-    if not rows:
-        return 0
-    await session.execute(
-        sa.update(_candidates)
-        .where(_c.id == sa.bindparam("candidate_id"))
-        .values(email_ciphertext=sa.bindparam("email"), phone_ciphertext=sa.bindparam("phone")),
-        [
-            {
-                "candidate_id": row.id,
-                "email": keyring.reencrypt(row.email_ciphertext, context=EMAIL_CONTEXT),
-                "phone": (
-                    keyring.reencrypt(row.phone_ciphertext, context=PHONE_CONTEXT)
-                    if row.phone_ciphertext is not None
-                    else None
-                ),
-            }
-            for row in rows
-        ],
-    )
-    return len(rows)
+# Re-encrypts a batch of candidates whose email or phone is under an old key (``rotate-keys``).
+rotate_keys = reencrypt_columns(
+    _candidates, {"email_ciphertext": EMAIL_CONTEXT, "phone_ciphertext": PHONE_CONTEXT}
+)
