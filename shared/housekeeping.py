@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
@@ -12,6 +14,16 @@ from shared.db.engine import Database
 from shared.db.infra import InfraTables
 
 _BATCH = 5_000
+
+
+@dataclass(frozen=True)
+class Retention:
+    """A service table whose rows are deleted once ``column`` (a timestamp) is older than
+    ``keep`` (declared in ``ServiceSpec.retention``, pruned with the infrastructure rows)."""
+
+    table: sa.Table
+    column: str
+    keep: timedelta
 
 
 async def _delete_in_batches(
@@ -39,11 +51,19 @@ async def prune(
     outbox_retention: timedelta,
     inbox_retention: timedelta,
     timer_retention: timedelta = timedelta(days=30),
+    retention: Sequence[Retention] = (),
 ) -> dict[str, int]:
     """Delete published outbox rows, old inbox rows (past the dedupe window), expired
-    idempotency keys and long-finished timers."""
+    idempotency keys, long-finished timers and the service's own rows past their
+    ``retention``."""
     now = clock.now()
-    return {
+    own = {
+        str(kept.table.name): await _delete_in_batches(
+            db, kept.table, kept.table.c[kept.column] < now - kept.keep
+        )
+        for kept in retention
+    }
+    return own | {
         "outbox": await _delete_in_batches(
             db, infra.outbox, infra.outbox.c.published_at < now - outbox_retention
         ),

@@ -21,7 +21,7 @@ from shared.auth.principal import TokenVerifier
 from shared.clock import Clock
 from shared.db.engine import Database
 from shared.db.infra import InfraTables
-from shared.housekeeping import prune
+from shared.housekeeping import Retention, prune
 from shared.key_rotation import KeyRotation
 from shared.logging import get_logger
 from shared.messaging.broker import Broker
@@ -72,6 +72,8 @@ class ServiceSpec:
     workers: Sequence[WorkerFactory] = ()
     # One per table holding personal data encrypted with the PII keys (``rotate-keys``).
     key_rotations: Sequence[KeyRotation] = ()
+    # Service tables whose old rows housekeeping deletes.
+    retention: Sequence[Retention] = ()
 
 
 class Runtime:
@@ -268,6 +270,7 @@ class Runtime:
                 self.clock,
                 outbox_retention=timedelta(hours=self.settings.outbox_retention_hours),
                 inbox_retention=timedelta(hours=self.settings.inbox_retention_hours),
+                retention=self.spec.retention,
             )
         except Exception as exc:
             log.warning("housekeeping.failed", error=type(exc).__name__)

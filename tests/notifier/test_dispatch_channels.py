@@ -328,8 +328,8 @@ async def test_an_email_bounce_reported_by_the_provider_ends_the_delivery(
             "/v1/receipts/email", content=malformed, headers=signed(malformed)
         )
         detail = (await client.get(f"/v1/deliveries/{email['id']}", headers=ADMIN)).json()
-    assert first.json() == {"accepted": 1, "ignored": 1}
-    assert again.json() == {"accepted": 1, "ignored": 1}  # about our message, recorded once
+    assert first.json() == {"accepted": 1, "held": 1}
+    assert again.json() == {"accepted": 1, "held": 1}  # about our message, recorded once
     assert after.status_code == 200
     assert detail["status"] == "bounced"  # nothing moves a delivery back from an ending
     assert detail["reason"] == "5.1.1 mailbox unavailable"

@@ -1,11 +1,11 @@
 """The SMS gateway's delivery receipts: only signed ones count, each moves its delivery forward
-once, and receipts about messages we do not know are dropped."""
+once, and a receipt about a message we do not know yet is held until its send is recorded."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -13,11 +13,13 @@ import pytest
 import structlog.testing
 
 from notifier.channels.receipts import receipt_signature
+from notifier.dispatch import lifecycle
 from notifier.tracking import service as tracking_service
 from shared.logging import get_logger
 from tests.notifier.tracking_support import (
     delivery,
     delivery_events,
+    notification_status,
     sent_delivery,
     status_changes,
     tracking_api,
@@ -65,7 +67,7 @@ async def test_a_delivered_receipt_marks_the_sms_delivered_and_announces_it(
     response = await post(api, [receipt("gw-1")])
 
     assert response.status_code == 200, response.text
-    assert response.json() == {"accepted": 1, "ignored": 0}
+    assert response.json() == {"accepted": 1, "held": 0}
     row = await delivery(db, delivery_id)
     assert row["status"] == "delivered"
     assert row["delivered_at"] == datetime(2026, 3, 2, 1, 0, 5, tzinfo=UTC)
@@ -91,7 +93,7 @@ async def test_an_undelivered_receipt_ends_the_delivery_with_its_reason(
         api, [receipt("gw-2", id="rcpt-2", status="failed", reason="UNDELIV 13812345678")]
     )
 
-    assert response.json() == {"accepted": 1, "ignored": 0}
+    assert response.json() == {"accepted": 1, "held": 0}
     row = await delivery(db, delivery_id)
     assert row["status"] == "undelivered"
     assert row["reason"] == "UNDELIV [number]", "a phone number never reaches our records"
@@ -107,7 +109,7 @@ async def test_a_repeated_receipt_changes_nothing(api: Running, db: asyncpg.Conn
     again = await post(api, [receipt("gw-3", id="rcpt-3", at="2026-03-02T09:30:00+08:00")])
 
     assert again.status_code == 200
-    assert again.json() == {"accepted": 1, "ignored": 0}
+    assert again.json() == {"accepted": 1, "held": 0}
     assert await delivery(db, delivery_id) == before
     assert len(await delivery_events(db, delivery_id)) == 1
     assert len(await status_changes(db)) == 1
@@ -126,7 +128,7 @@ async def test_a_receipt_cannot_bring_an_ended_delivery_back(
     assert [c["status"] for c in await status_changes(db)] == ["undelivered"]
 
 
-async def test_receipts_about_unknown_messages_are_ignored_with_a_log_line(
+async def test_receipts_about_unknown_messages_are_held_with_a_log_line(
     api: Running, db: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await sent_delivery(db, channel="sms", provider_message_id="gw-5")
@@ -143,20 +145,93 @@ async def test_receipts_about_unknown_messages_are_ignored_with_a_log_line(
         # sees the capture.
         monkeypatch.setattr(tracking_service, "log", get_logger(tracking_service.__name__))
         response = await post(api, receipts)
+        again = await post(api, receipts[1:])
 
-    assert response.json() == {"accepted": 1, "ignored": 2}
+    assert response.json() == {"accepted": 1, "held": 2}
+    assert again.json() == {"accepted": 0, "held": 2}
     assert len(await status_changes(db)) == 1
-    unknown = [line for line in logged if line["event"] == "receipt.unknown_message"]
-    assert [line["receipt_id"] for line in unknown] == ["rcpt-6", "rcpt-7"]
+    held = await db.fetch(
+        "SELECT channel, provider_message_id, receipt_id, status, reason"
+        " FROM notifier.held_receipts ORDER BY receipt_id"
+    )
+    # Each held once, however often it comes; the reason without the phone number.
+    assert [tuple(row) for row in held] == [
+        ("sms", "gw-unknown", "rcpt-6", "delivered", "UNDELIV [number]"),
+        ("sms", "gw-email", "rcpt-7", "delivered", None),
+    ]
+    lines = [line for line in logged if line["event"] == "receipt.held"]
+    assert [line["receipt_id"] for line in lines] == ["rcpt-6", "rcpt-7", "rcpt-6", "rcpt-7"]
     assert "gw-unknown" not in repr(logged)
     assert "13812345678" not in repr(logged)
+
+
+async def test_a_receipt_that_overtook_the_send_is_applied_when_the_send_is_recorded(
+    api: Running, db: asyncpg.Connection
+) -> None:
+    notification_id, delivery_id = await sent_delivery(db, channel="sms", status="sending")
+    # The gateway answered the send with "gw-8" and sent its receipt at once; the dispatcher
+    # has not recorded the answer yet.
+    early = await post(api, [receipt("gw-8", id="rcpt-8")])
+    assert early.json() == {"accepted": 0, "held": 1}
+    assert (await delivery(db, delivery_id))["status"] == "sending"
+
+    runtime = api.runtime
+    async with runtime.db.transaction() as session:
+        applied = await lifecycle.apply(
+            runtime.unit(session),
+            [
+                lifecycle.Change(
+                    delivery_id=delivery_id,
+                    type="status",
+                    value="sent",
+                    source="dispatcher",
+                    occurred_at=datetime(2026, 3, 2, 1, 0, 1, tzinfo=UTC),
+                    provider_message_id="gw-8",
+                )
+            ],
+        )
+
+    assert applied == 2
+    row = await delivery(db, delivery_id)
+    assert (row["status"], row["provider_message_id"]) == ("delivered", "gw-8")
+    assert row["delivered_at"] == datetime(2026, 3, 2, 1, 0, 5, tzinfo=UTC)
+    events = await delivery_events(db, delivery_id)
+    assert [(e["value"], e["source"], e["provider_event_id"]) for e in events][-1] == (
+        "delivered",
+        "sms_gateway",
+        "rcpt-8",
+    )
+    assert await db.fetchval("SELECT count(*) FROM notifier.held_receipts") == 0
+    assert [c["status"] for c in await status_changes(db)][-1] == "delivered"
+    assert await notification_status(db, notification_id) != "pending"
+    # The receipt, sent again by the gateway, is a repeat now.
+    again = await post(api, [receipt("gw-8", id="rcpt-8")])
+    assert again.json() == {"accepted": 1, "held": 0}
+    assert len(await delivery_events(db, delivery_id)) == len(events)
+
+
+async def test_housekeeping_deletes_receipts_held_past_their_time(
+    api: Running, db: asyncpg.Connection
+) -> None:
+    await post(api, [receipt("gw-old", id="rcpt-old"), receipt("gw-new", id="rcpt-new")])
+    await db.execute(
+        "UPDATE notifier.held_receipts SET received_at = now() - $1::interval"
+        " WHERE receipt_id = 'rcpt-old'",
+        lifecycle.RECEIPT_HOLD + timedelta(minutes=1),
+    )
+
+    await api.runtime.housekeeping()
+
+    assert [
+        row["receipt_id"] for row in await db.fetch("SELECT receipt_id FROM notifier.held_receipts")
+    ] == ["rcpt-new"]
 
 
 async def test_an_empty_batch_is_accepted(api: Running) -> None:
     response = await post(api, [])
 
     assert response.status_code == 200
-    assert response.json() == {"accepted": 0, "ignored": 0}
+    assert response.json() == {"accepted": 0, "held": 0}
 
 
 @pytest.mark.parametrize(
@@ -239,7 +314,7 @@ async def test_without_a_secret_unsigned_receipts_are_taken_outside_production(
     async with tracking_api() as unsigned:
         response = await post(unsigned, [receipt("gw-10")], secret=None)
 
-    assert response.json() == {"accepted": 1, "ignored": 0}
+    assert response.json() == {"accepted": 1, "held": 0}
     assert (await delivery(db, delivery_id))["status"] == "delivered"
 
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
+import sqlalchemy as sa
 from fastapi import FastAPI
 
 import notifier.erasure  # its handler of erasure_requested
 import notifier.models  # noqa: F401  (every table in the metadata)
 from notifier.consumers import handlers
 from notifier.db import infra, metadata
+from notifier.deliveries.models import HeldReceipt
 from notifier.deliveries.router import router as deliveries_router
 from notifier.dispatch.dispatcher import dispatcher
 from notifier.dispatch.fallback import timer_handlers
+from notifier.dispatch.lifecycle import RECEIPT_HOLD
 from notifier.endpoints import service as endpoints_service
 from notifier.endpoints.router import router as endpoints_router
 from notifier.notifications.router import router as notifications_router
@@ -25,6 +29,7 @@ from notifier.settings import NotifierSettings
 from notifier.templates.router import router as templates_router
 from notifier.tracking.router import router as tracking_router
 from shared.clock import Clock
+from shared.housekeeping import Retention
 from shared.http.app import create_app
 from shared.key_rotation import KeyRotation
 from shared.service import ServiceSpec
@@ -55,6 +60,7 @@ spec = ServiceSpec(
     handlers=handlers,
     timer_handlers=timer_handlers,
     workers=[dispatcher],
+    retention=[Retention(cast(sa.Table, HeldReceipt.__table__), "received_at", RECEIPT_HOLD)],
     key_rotations=[
         KeyRotation("recipients", recipients_service.rotate_keys),
         KeyRotation("chat_robots", robots_service.rotate_keys),

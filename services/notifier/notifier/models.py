@@ -1,6 +1,6 @@
 """Every model of the notifier, so that the metadata is complete wherever it is needed."""
 
-from notifier.deliveries.models import Delivery, DeliveryEvent
+from notifier.deliveries.models import Delivery, DeliveryEvent, HeldReceipt
 from notifier.endpoints.models import WebhookEndpoint
 from notifier.jobs.models import Job
 from notifier.notifications.models import Notification
@@ -13,6 +13,7 @@ __all__ = [
     "ChatRobot",
     "Delivery",
     "DeliveryEvent",
+    "HeldReceipt",
     "Job",
     "Notification",
     "Recipient",

@@ -110,3 +110,27 @@ class DeliveryEvent(Base):
             postgresql_where=sa.text("provider_event_id IS NOT NULL"),
         ),
     )
+
+
+class HeldReceipt(Base):
+    """A provider's receipt about a message no delivery is known by yet. A receipt can overtake
+    the send it is about (the provider answers the send, the dispatcher records the answer a
+    moment later, the receipt comes in between); it is kept here and applied when the send is
+    recorded (``dispatch.lifecycle``), or deleted by housekeeping after ``RECEIPT_HOLD``."""
+
+    __tablename__ = "held_receipts"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(always=True), primary_key=True)
+    channel: Mapped[str] = mapped_column(sa.Text)
+    source: Mapped[str] = mapped_column(sa.Text)
+    provider_message_id: Mapped[str] = mapped_column(sa.Text)
+    receipt_id: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.Text)
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    occurred_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)
+
+    __table_args__ = (
+        sa.UniqueConstraint("source", "receipt_id"),
+        sa.Index("ix_held_receipts_channel_provider_message_id", "channel", "provider_message_id"),
+    )

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from notifier.deliveries.models import Delivery, DeliveryEvent
+from notifier.deliveries.models import Delivery, DeliveryEvent, HeldReceipt
 from notifier.notifications.models import Notification
 from shared.events.notifier import NotificationStatusChangedV1
 from shared.logging import get_logger
@@ -44,6 +44,11 @@ _n = cast(sa.Table, Notification.__table__).c
 _deliveries = cast(sa.Table, Delivery.__table__)
 _notifications = cast(sa.Table, Notification.__table__)
 _events = cast(sa.Table, DeliveryEvent.__table__)
+_held = cast(sa.Table, HeldReceipt.__table__)
+
+# A provider's receipts are kept this long for a send not recorded yet (then housekeeping
+# deletes them): far longer than a send takes to record, short enough to hold little.
+RECEIPT_HOLD = timedelta(days=2)
 
 
 def _rank_of(column: Any, ranks: dict[str, int]) -> sa.ColumnElement[int]:
@@ -104,7 +109,48 @@ async def apply(unit: UnitOfWork, changes: list[Change]) -> int:
     unmoved = [row_id for key, row_id in receipts.items() if key not in moved]
     if unmoved:
         await unit.session.execute(sa.delete(_events).where(_events.c.id.in_(unmoved)))
-    return len(moved)
+    sent = [c.delivery_id for c in fresh if c.provider_message_id is not None]
+    released = await _release_held(unit, sent) if sent else []
+    return len(moved) + (await apply(unit, released) if released else 0)
+
+
+# The receipts held for messages that deliveries now carry, taken out of the hold.
+_RELEASE = (
+    sa.delete(_held)
+    .where(
+        _held.c.channel == _d.channel,
+        _held.c.provider_message_id == _d.provider_message_id,
+        _d.id == sa.any_(sa.bindparam("ids", type_=sa.ARRAY(UUID(as_uuid=True)))),
+    )
+    .returning(
+        _d.id,
+        _held.c.source,
+        _held.c.receipt_id,
+        _held.c.status,
+        _held.c.reason,
+        _held.c.occurred_at,
+    )
+)
+
+
+async def _release_held(unit: UnitOfWork, delivery_ids: list[uuid.UUID]) -> list[Change]:
+    """The receipts that overtook these deliveries' sends (``HeldReceipt``), as changes, in the
+    order they happened; they are no longer held."""
+    rows = (await unit.session.execute(_RELEASE, {"ids": delivery_ids})).all()
+    if rows:
+        log.info("delivery.held_receipts_applied", count=len(rows))
+    return [
+        Change(
+            delivery_id=row.id,
+            type="status",
+            value=row.status,
+            source=row.source,
+            occurred_at=row.occurred_at,
+            provider_event_id=row.receipt_id,
+            reason=row.reason,
+        )
+        for row in sorted(rows, key=lambda row: row.occurred_at)
+    ]
 
 
 # Built from constants only (the ranks above); every value is a bound parameter.

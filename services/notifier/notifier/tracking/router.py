@@ -260,10 +260,10 @@ async def sms_receipts(
         raise _rejected(
             ReceiptRejected(422, f"receipts: at most {MAX_RECEIPTS} receipts per request.")
         )
-    accepted, ignored = await service.apply_receipts(
+    accepted, held = await service.apply_receipts(
         unit, receipts, channel="sms", source=service.SMS_SOURCE
     )
-    return ReceiptsAccepted(accepted=accepted, ignored=ignored)
+    return ReceiptsAccepted(accepted=accepted, held=held)
 
 
 @router.post(
@@ -306,10 +306,10 @@ async def email_receipts(
         raise _rejected(
             ReceiptRejected(422, f"receipts: at most {MAX_RECEIPTS} receipts per request.")
         )
-    accepted, ignored = await service.apply_receipts(
+    accepted, held = await service.apply_receipts(
         unit, receipts, channel="email", source=service.EMAIL_SOURCE
     )
-    return ReceiptsAccepted(accepted=accepted, ignored=ignored)
+    return ReceiptsAccepted(accepted=accepted, held=held)
 
 
 def _rejected(rejected: ReceiptRejected) -> Problem:

@@ -94,8 +94,9 @@ class Unsubscribed(ResponseModel):
 
 class ReceiptsAccepted(ResponseModel):
     accepted: int = Field(description="Receipts about messages we sent.", examples=[2])
-    ignored: int = Field(
-        description="Receipts about messages we do not know (logged, then dropped).",
+    held: int = Field(
+        description="Receipts about messages not known by that id yet (the receipt overtook "
+        "the recording of the send): kept for two days and applied when the send is recorded.",
         examples=[0],
     )
 

@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from notifier.channels.receipts import Receipt
-from notifier.deliveries.models import Delivery
+from notifier.deliveries.models import Delivery, HeldReceipt
 from notifier.dispatch.lifecycle import Change, apply
 from notifier.kinds import KINDS
 from notifier.recipients import service as recipients
@@ -86,8 +87,10 @@ async def apply_receipts(
     unit: UnitOfWork, receipts: Sequence[Receipt], *, channel: str, source: str
 ) -> tuple[int, int]:
     """Apply a provider's receipts to the deliveries of ``channel`` they are about;
-    ``(accepted, ignored)``, ignored being those about a message we do not know. A receipt
-    seen before changes nothing (``apply`` dedupes on the receipt id)."""
+    ``(accepted, held)``. A receipt about a message no delivery is known by yet is held
+    (``HeldReceipt``): it may have overtaken the recording of the send, and is applied when
+    that is recorded. A receipt seen before changes nothing (``apply`` dedupes on the receipt
+    id, holding on it too)."""
     if not receipts:
         return 0, 0
     wanted = list({receipt.provider_message_id for receipt in receipts})
@@ -98,14 +101,26 @@ async def apply_receipts(
     )
     by_message = {row.provider_message_id: row.id for row in rows}
     changes: list[Change] = []
-    ignored = 0
+    held: list[dict[str, object]] = []
+    now = unit.clock.now()
     for receipt in receipts:
         delivery_id = by_message.get(receipt.provider_message_id)
         if delivery_id is None:
-            ignored += 1
+            held.append(
+                {
+                    "channel": channel,
+                    "source": source,
+                    "provider_message_id": receipt.provider_message_id,
+                    "receipt_id": receipt.receipt_id,
+                    "status": receipt.status,
+                    "reason": receipt.reason,
+                    "occurred_at": receipt.occurred_at,
+                    "received_at": now,
+                }
+            )
             # The provider's own ids only: they are no one's personal data.
             log.info(
-                "receipt.unknown_message",
+                "receipt.held",
                 channel=channel,
                 receipt_id=receipt.receipt_id,
                 status=receipt.status,
@@ -122,8 +137,14 @@ async def apply_receipts(
                 reason=receipt.reason,
             )
         )
+    if held:
+        await unit.session.execute(
+            pg_insert(HeldReceipt)
+            .values(held)
+            .on_conflict_do_nothing(index_elements=["source", "receipt_id"])
+        )
     await apply(unit, changes)
-    return len(changes), ignored
+    return len(changes), len(held)
 
 
 def read_unsubscribe(signer: LinkSigner, token: str) -> Unsubscribe:
