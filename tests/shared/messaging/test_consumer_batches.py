@@ -243,6 +243,7 @@ async def test_a_batch_logs_one_line_not_one_per_event(
     assert 1 <= len(batches) <= 4
     assert sum(line["count"] for line in batches) == 30
     assert all(line["types"] == [PING] and line["duplicates"] == 0 for line in batches)
+    assert sum(len(line["event_ids"]) for line in batches) == 30
     # Each event of a batch still has a line with its ids at debug level.
     debug = log.handled("debug")
     assert len(debug) == 30
