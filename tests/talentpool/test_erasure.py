@@ -223,10 +223,8 @@ async def test_a_repeated_confirmation_changes_nothing(
 
 
 async def _with_confirmed(pool: Running, erasure_id: str, count: int) -> dict[str, Any] | None:
-    """The report once ``count`` services confirmed (and, when all have, once it says so: the
-    report reads the request and its confirmations in two statements, so a poll between the
-    last confirmation's commit and the next may see every confirmation but not yet the
-    completion)."""
+    """The report once ``count`` services confirmed (and, when all have, once it says the
+    request is completed)."""
     body = await report(pool, erasure_id)
     confirmed = [s for s in body["services"] if s["status"] == "confirmed"]
     if len(confirmed) != count:
@@ -576,3 +574,33 @@ async def test_later_events_of_a_candidate_erased_before_the_pool_saw_them_store
         stranger.profile_id,
     )
     assert (await report(pool, request["id"]))["services"][0]["erased"] == {}
+
+
+async def test_a_report_read_while_the_last_confirmation_commits_says_completed(
+    pool: Running, db: asyncpg.Connection
+) -> None:
+    someone = await a_person(db)
+    created = (await erase(pool, {"profile_id": str(someone.profile_id)})).json()
+    erasure_id = uuid.UUID(created["id"])
+
+    async with pool.runtime.db.transaction() as session:
+        # The report's first statement: the request, still pending.
+        erasure = await service.get(session, erasure_id)
+        assert erasure is not None and erasure.completed_at is None
+        # Meanwhile the last confirmations commit, with the completion.
+        await db.execute(
+            """INSERT INTO talentpool.erasure_confirmations (erasure_id, service, confirmed_at,
+                                                              details)
+               SELECT $1, s, now(), '{}'::jsonb FROM unnest($2::text[]) AS s
+               ON CONFLICT DO NOTHING""",
+            erasure_id,
+            ["pipeline", "scheduler", "notifier"],
+        )
+        await db.execute(
+            "UPDATE talentpool.erasure_requests SET completed_at = now() WHERE id = $1", erasure_id
+        )
+        # Its second statement sees every confirmation: the request is read again.
+        confirmations = await service.reports_of(session, [erasure])
+
+    assert len(confirmations[erasure_id]) == 4
+    assert erasure.completed_at is not None

@@ -47,7 +47,7 @@ def _respond(erasure: ErasureRead, *, status_code: int) -> Response:
 
 
 async def _read(unit: UnitOfWork, erasure: ErasureRequest) -> ErasureRead:
-    confirmations = await service.confirmations_of(unit.session, [erasure.id])
+    confirmations = await service.reports_of(unit.session, [erasure])
     return report(erasure, confirmations[erasure.id])
 
 
@@ -171,7 +171,7 @@ async def list_erasures(
         params=page,
         descending=True,
     )
-    confirmations = await service.confirmations_of(unit.session, [e.id for e in erasures])
+    confirmations = await service.reports_of(unit.session, erasures)
     return Page[ErasureRead](
         items=[report(erasure, confirmations[erasure.id]) for erasure in erasures],
         next_cursor=next_cursor,

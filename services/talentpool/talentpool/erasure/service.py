@@ -232,6 +232,21 @@ async def confirmations_of(
     return found
 
 
+async def reports_of(
+    session: AsyncSession, erasures: Sequence[ErasureRequest]
+) -> dict[uuid.UUID, list[ErasureConfirmation]]:
+    """The requests' confirmations, read consistently with the requests: the requests were read
+    in an earlier statement, and a request completed in between (its completion commits with
+    its last confirmation) would show every confirmation but no completion, so it is read
+    again."""
+    confirmations = await confirmations_of(session, [erasure.id for erasure in erasures])
+    for erasure in erasures:
+        confirmed = {c.service for c in confirmations[erasure.id]}
+        if erasure.completed_at is None and confirmed >= set(SERVICES):
+            await session.refresh(erasure)
+    return confirmations
+
+
 # -- the person's records ---------------------------------------------------------------------
 
 
