@@ -106,6 +106,22 @@ class Timers:
 
     def __init__(self, table: sa.Table) -> None:
         self._table = table
+        # Built once; the rows are given as parameters (an executemany), so it is compiled
+        # once rather than for every batch, and a key named twice in one call is simply set
+        # twice, the last row winning.
+        insert = pg_insert(table)
+        self._upsert = insert.on_conflict_do_update(
+            index_elements=[table.c.kind, table.c.key],
+            set_={
+                "due_at": insert.excluded.due_at,
+                "payload": insert.excluded.payload,
+                "state": "pending",
+                "attempts": 0,
+                "last_error": None,
+                "fired_at": None,
+                "updated_at": sa.func.now(),
+            },
+        )
 
     async def schedule(
         self,
@@ -121,28 +137,13 @@ class Timers:
         )
 
     async def schedule_many(self, session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-        """Set (or re-arm) many timers in one statement; each row has ``kind``, ``key``,
+        """Set (or re-arm) many timers in one round trip; each row has ``kind``, ``key``,
         ``due_at`` and ``payload``. An existing (kind, key) is rescheduled and pending again."""
         if not rows:
             return
         if any(row["due_at"].tzinfo is None for row in rows):
             raise ValueError("due_at must be timezone-aware")
-        t = self._table
-        statement = pg_insert(t).values(list(rows))
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[t.c.kind, t.c.key],
-                set_={
-                    "due_at": statement.excluded.due_at,
-                    "payload": statement.excluded.payload,
-                    "state": "pending",
-                    "attempts": 0,
-                    "last_error": None,
-                    "fired_at": None,
-                    "updated_at": sa.func.now(),
-                },
-            )
-        )
+        await session.execute(self._upsert, list(rows))
 
     async def cancel(self, session: AsyncSession, *, kind: str, key: str) -> bool:
         t = self._table

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from email.parser import BytesParser
+from email.policy import compat32, default
 from pathlib import Path
 from typing import Any, Literal
 
 import pytest
 
 from notifier.channels.base import Attachment, OutgoingMessage
-from notifier.channels.email import SmtpChannel, address_problem, message_id_for
+from notifier.channels.email import (
+    WIRE,
+    SmtpChannel,
+    address_problem,
+    email_message,
+    message_id_for,
+)
 from notifier.settings import NotifierSettings
 from tests.notifier.peers import (
     LoopbackCertificate,
@@ -410,3 +418,41 @@ async def test_a_closed_channel_asks_to_retry_later() -> None:
 
     assert result.outcome == "retry"
     assert len(peer.messages) == 1
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"subject": "Your interview", "text": "plain ASCII only"},
+        {"html": "<p>您好</p>" * 200, "headers": UNSUBSCRIBE},
+        {
+            "subject": "面试" * 200,  # an encoded word longer than one line
+            "headers": {"X-Campaign": "x" * 1200},  # an ASCII header past 998 characters
+        },
+        {
+            "address": "张伟@例子.公司",
+            "attachments": (
+                Attachment("invite.ics", "text/calendar; method=REQUEST", ICS),
+                Attachment("资料.pdf", "application/pdf", b"%PDF-1.4 \x00\xff" * 50),
+            ),
+        },
+    ],
+    ids=["default", "ascii", "long-html", "long-headers", "attachments"],
+)
+def test_the_written_bytes_are_what_the_stdlib_compat32_policy_writes(
+    overrides: dict[str, Any],
+) -> None:
+    """The wire policy's shortcut for headers that fit on their line changes no byte."""
+    message = _message(**overrides)
+    mime = email_message(
+        message, sender="Acme 招聘 <jobs@acme.example>", message_id="<id@acme.example>"
+    )
+    ours = mime.as_bytes(policy=WIRE)
+    assert ours == mime.as_bytes(policy=compat32.clone(max_line_length=998))
+    parsed = BytesParser(policy=default).parsebytes(ours)
+    assert parsed["Message-ID"] == "<id@acme.example>"
+    assert str(parsed["Subject"]) == message.subject
+    plain = parsed.get_body(("plain",))
+    assert plain is not None
+    assert plain.get_content().rstrip("\n") == message.text

@@ -14,12 +14,12 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 from email import encoders
+from email._policybase import Compat32
 from email.header import Header
 from email.message import Message
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.policy import compat32
 from email.utils import format_datetime, formataddr, parseaddr
 
 import aiosmtplib
@@ -87,7 +87,16 @@ def message_id_for(delivery_id: uuid.UUID, domain: str) -> str:
 def build_email(
     message: OutgoingMessage, *, sender: str, message_id: str, now: datetime | None = None
 ) -> bytes:
-    """The email for ``message``, as the bytes sent: the text body, the HTML alternative when
+    """The bytes sent for ``message`` (see ``email_message``). Raises ``InvalidEmail``."""
+    return email_message(message, sender=sender, message_id=message_id, now=now).as_bytes(
+        policy=WIRE
+    )
+
+
+def email_message(
+    message: OutgoingMessage, *, sender: str, message_id: str, now: datetime | None = None
+) -> Message:
+    """The email for ``message``: the text body, the HTML alternative when
     there is one, the attachments, and the extra headers (List-Unsubscribe, ...). A calendar
     attachment that carries an iTIP ``method`` is also put among the alternatives (iMIP, RFC
     6047), as calendar services do, so mail clients offer to accept or decline. Raises
@@ -107,6 +116,11 @@ def build_email(
     parsed = [
         (attachment, _content_type(attachment.content_type)) for attachment in message.attachments
     ]
+    # Every part is base64 (UTF-8 text is, with the stdlib's charset table), and base64 never
+    # holds "_": a boundary with one cannot occur in a part, so it need not be searched for
+    # in the text (the stdlib's own boundaries are, with a regular expression compiled for
+    # each message).
+    boundary = f"=_{uuid.uuid4().hex}"
     alternatives: list[Message] = [MIMEText(message.text, "plain", "utf-8")]
     if message.html is not None:
         alternatives.append(MIMEText(message.html, "html", "utf-8"))
@@ -123,12 +137,12 @@ def build_email(
             alternatives.append(invitation)
     body: Message = alternatives[0]
     if len(alternatives) > 1:
-        body = MIMEMultipart("alternative")
+        body = MIMEMultipart("alternative", boundary=f"{boundary}_a")
         for alternative in alternatives:
             body.attach(alternative)
     root = body
     if parsed:
-        root = MIMEMultipart("mixed")
+        root = MIMEMultipart("mixed", boundary=f"{boundary}_m")
         root.attach(body)
         for attachment, (maintype, subtype, params) in parsed:
             part = MIMEBase(maintype, subtype)
@@ -147,12 +161,30 @@ def build_email(
     root["Message-ID"] = message_id
     for name, value in extra.items():
         root[name] = _header(value)
-    return root.as_bytes(policy=_WIRE)
+    return root
 
 
-# Headers are not folded below RFC 5322's 998-character limit: a folded List-Unsubscribe or
-# Subject is valid, but some clients keep the fold's whitespace in the value.
-_WIRE = compat32.clone(max_line_length=998)
+class _Wire(Compat32):
+    """``compat32`` as sent. Headers are not folded below RFC 5322's 998-character limit: a
+    folded List-Unsubscribe or Subject is valid, but some clients keep the fold's whitespace
+    in the value. An ASCII header that fits on its line (every header we write: the others
+    are encoded words by then) is written as it is; ``compat32`` would run it through a
+    ``Header`` object to the same bytes, a third of the cost of building an email."""
+
+    def _fold(self, name: str, value: object, sanitize: bool) -> str:
+        if (
+            isinstance(value, str)
+            and value.isascii()
+            and len(name) + len(value) + 2 <= (self.max_line_length or 0)
+            and "\r" not in value
+            and "\n" not in value
+        ):
+            return f"{name}: {value}{self.linesep}"
+        folded: str = super()._fold(name, value, sanitize)  # type: ignore[misc]
+        return folded
+
+
+WIRE = _Wire(max_line_length=998)
 
 
 def _header(value: str) -> str:
