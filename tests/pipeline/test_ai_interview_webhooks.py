@@ -778,6 +778,94 @@ async def test_deliveries_out_of_order_end_in_the_furthest_state_with_one_event_
     ]
 
 
+async def test_deliveries_applied_together_end_as_if_applied_one_by_one(
+    vendor_api: Running, db: asyncpg.Connection
+) -> None:
+    """The timer loop applies what is due as a batch: out-of-order deliveries for one new
+    interview, a mismatch behind them, and an application gone meanwhile, in one pass."""
+    first, second, gone = [await arrange_application(db) for _ in range(3)]
+    at = {kind: T0 + timedelta(minutes=n) for n, kind in enumerate(["invited", "opened"])}
+    sent = [
+        ("b1", delivery("completed", first.application_id, occurred_at=T0 + timedelta(hours=1))),
+        ("b2", delivery("invited", second.application_id, occurred_at=at["invited"])),
+        ("b3", delivery("invited", first.application_id, occurred_at=at["invited"])),
+        ("b4", delivery("opened", second.application_id, occurred_at=at["opened"])),
+        ("b5", delivery("started", second.application_id, interview_id="iv_other")),
+        ("b6", delivery("invited", gone.application_id)),
+    ]
+    for webhook_id, body in sent:
+        response = await post_delivery(vendor_api.client, NEW_SECRET, body, webhook_id=webhook_id)
+        assert response.status_code == 202, response.text
+    await db.execute("DELETE FROM pipeline.applications WHERE id = $1", gone.application_id)
+
+    assert await process_deliveries(vendor_api) == len(sent)
+
+    one, two = [await _interview(db, a.application_id) for a in (first, second)]
+    assert (one["status"], one["version"], one["invited_at"]) == ("completed", 2, at["invited"])
+    assert (two["status"], two["version"], two["opened_at"]) == ("opened", 2, at["opened"])
+    events = await outbox(db)
+    assert [(e["event_type"], e["subject"], e["sequence"]) for e in events] == [
+        ("pipeline.ai_interview_completed.v1", str(one["id"]), 1),
+        ("pipeline.ai_interview_invited.v1", str(two["id"]), 1),
+        ("pipeline.ai_interview_opened.v1", str(two["id"]), 2),
+    ]
+    kept = await db.fetch(
+        "SELECT webhook_id, reason FROM pipeline.unmatched_deliveries ORDER BY webhook_id"
+    )
+    assert [tuple(row) for row in kept] == [
+        ("b5", "interview_mismatch"),
+        ("b6", "unknown_application"),
+    ]
+    states = await db.fetch("SELECT state FROM pipeline.timers WHERE kind = $1", DELIVERY_TIMER)
+    assert {row["state"] for row in states} == {"done"}
+
+
+async def test_a_delivery_failing_in_a_batch_is_retried_alone_and_the_others_applied(
+    db: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = [await arrange_application(db) for _ in range(2)]
+    clock = ManualClock(datetime.now(UTC))
+    real_event = ai_service._event
+    failures: list[uuid.UUID] = []
+
+    def fails_for_the_second(*args: Any, **kwargs: Any) -> Any:
+        interview = args[1]
+        # Fails in the batch, then alone; applies on the retry after its backoff.
+        if interview.application_id == second.application_id and len(failures) < 2:
+            failures.append(interview.application_id)
+            raise RuntimeError("the outbox is having a bad day")
+        return real_event(*args, **kwargs)
+
+    monkeypatch.setattr(ai_service, "_event", fails_for_the_second)
+    async with api(
+        pipeline_spec, clock=clock, vendor_secrets={VENDOR: [NEW_SECRET]}, **MANUAL_TIMERS
+    ) as service:
+        for webhook_id, arranged in (("ok", first), ("flaky", second)):
+            response = await post_delivery(
+                service.client,
+                NEW_SECRET,
+                delivery("invited", arranged.application_id),
+                webhook_id=webhook_id,
+            )
+            assert response.status_code == 202, response.text
+
+        await process_deliveries(service)
+        flaky = await _delivery_timer(db, "flaky")
+        clock.advance(timedelta(seconds=6))
+        assert await process_deliveries(service) == 1
+
+    assert (await _delivery_timer(db, "ok"))["state"] == "done"
+    assert (flaky["state"], flaky["attempts"]) == ("pending", 1)
+    assert (await _delivery_timer(db, "flaky"))["state"] == "done"
+    for arranged in (first, second):
+        row = await _interview(db, arranged.application_id)
+        assert (row["status"], row["version"]) == ("invited", 1)
+    events = await outbox(db)
+    assert sorted(e["data"]["application_id"] for e in events) == sorted(
+        str(a.application_id) for a in (first, second)
+    )
+
+
 async def test_a_stale_completed_does_not_overwrite_the_reports_score(
     vendor_api: Running, db: asyncpg.Connection
 ) -> None:

@@ -16,6 +16,10 @@ class PipelineSettings(ServiceSettings):
 
     # AI-interview vendors allowed to post webhooks, each with its Standard Webhooks secrets
     # (``whsec_...``); two at once while a secret is rotated. JSON: {"vendor": ["whsec_..."]}.
+    # Smaller timer batches than the suite's default: the timer loop shares its process with
+    # the requests of vendors and candidates, and a batch's Python work between two database
+    # round trips holds every request waiting meanwhile.
+    timer_batch_size: int = Field(default=200, ge=1, le=10_000)
     vendor_secrets: dict[str, list[SecretStr]] = Field(default_factory=dict)
     # How long a candidate's status link stays valid.
     candidate_link_ttl_days: int = Field(default=90, ge=1, le=365)

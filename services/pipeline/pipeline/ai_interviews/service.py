@@ -5,6 +5,7 @@ the deliveries that named no application or another interview, kept for reconcil
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -47,8 +48,11 @@ _UNMATCHED = cast(sa.Table, UnmatchedDelivery.__table__)
 # The timestamp column of each status.
 _COLUMN: dict[lifecycle.Status, str] = {status: f"{status}_at" for status in lifecycle.STATUSES}
 
-_application_refs = sa.select(Application.job_id, Application.candidate_id).where(
-    Application.id == sa.bindparam("application_id")
+_application_refs = sa.select(Application.id, Application.job_id, Application.candidate_id).where(
+    Application.id.in_(sa.bindparam("ids", expanding=True))
+)
+_CREATE_INTERVIEW = pg_insert(AiInterview).on_conflict_do_nothing(
+    index_elements=["application_id", "vendor"]
 )
 
 
@@ -138,7 +142,7 @@ async def accept(
 ) -> Accepted:
     """Accept a verified delivery in one statement, in autocommit (a single statement is its
     own transaction): no ORM, no BEGIN/COMMIT round trips. The state work happens after commit,
-    in the ``ai_interview.delivery`` timer (``apply_delivery``)."""
+    in the ``ai_interview.delivery`` timer (``apply_deliveries``)."""
     async with engine.connect() as connection:
         autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
         row = (
@@ -166,6 +170,17 @@ class Applied:
     interview: AiInterview | None = None
 
 
+@dataclass(frozen=True)
+class Incoming:
+    """An accepted delivery to apply: the vendor, its ``webhook-id``, the delivery parsed and as
+    it came."""
+
+    vendor: str
+    webhook_id: str
+    delivery: AiInterviewDelivery
+    payload: dict[str, Any]
+
+
 async def apply_delivery(
     *,
     unit: UnitOfWork,
@@ -175,107 +190,148 @@ async def apply_delivery(
     payload: dict[str, Any],
     keep_unmatched: bool = True,
 ) -> Applied:
-    """Fold an accepted delivery into the interview's state and emit the event of a status
-    reached for the first time, in the unit's transaction (the timer's, or an admin's replay).
+    """``apply_deliveries`` for one delivery (an admin's replay)."""
+    (applied,) = await apply_deliveries(
+        unit, [Incoming(vendor, webhook_id, delivery, payload)], keep_unmatched=keep_unmatched
+    )
+    return applied
+
+
+async def apply_deliveries(
+    unit: UnitOfWork, incoming: Sequence[Incoming], *, keep_unmatched: bool = True
+) -> list[Applied]:
+    """Fold accepted deliveries into their interviews' states, in the order given, and emit the
+    event of each status reached for the first time, in the unit's transaction (the timer's,
+    or an admin's replay); what became of each, in the same order.
+
+    A batch costs a few statements whatever its size: the applications read at once, their
+    interviews locked at once (in id order, so two batches never wait for each other in a
+    circle), those missing created at once, every change written in one flush and the events
+    in one insert. Several deliveries for one interview are applied one after the other.
 
     Applying the same delivery twice changes nothing the second time (each status keeps its
     earliest time, the outcome its furthest and latest source), so a retried timer has no
     double effect. A delivery for another interview than the one the application has at this
     vendor is kept (with ``keep_unmatched``) as an ``interview_mismatch``.
     """
-    refs = (
-        await unit.session.execute(_application_refs, {"application_id": delivery.application_id})
-    ).first()
-    if refs is None:
-        # Accepted while the application existed, gone since: as if it had been unknown when it
-        # came (no receipt, kept), so a replay or the vendor's retry can still get through.
-        if keep_unmatched:
-            await unit.session.execute(
-                sa.delete(_RECEIPTS).where(
-                    _RECEIPTS.c.source == vendor, _RECEIPTS.c.webhook_id == webhook_id
-                )
-            )
-            await _keep_unmatched(unit, vendor, webhook_id, payload, "unknown_application")
-        return Applied("unknown_application")
-    interview = await _locked_interview(unit.session, delivery.application_id, vendor)
-    if interview is None:
-        interview = await _create_interview(unit, vendor, delivery)
-    if interview.external_id != delivery.interview_id:
-        if keep_unmatched:
-            await _keep_unmatched(unit, vendor, webhook_id, payload, "interview_mismatch")
-        return Applied("interview_mismatch", interview)
+    session = unit.session
+    refs = {
+        row.id: row
+        for row in await session.execute(
+            _application_refs, {"ids": list({item.delivery.application_id for item in incoming})}
+        )
+    }
+    firsts: dict[tuple[uuid.UUID, str], AiInterviewDelivery] = {}
+    for item in incoming:
+        if item.delivery.application_id in refs:
+            firsts.setdefault((item.delivery.application_id, item.vendor), item.delivery)
+    interviews = await _locked_interviews(session, list(firsts))
+    missing = {key: delivery for key, delivery in firsts.items() if key not in interviews}
+    if missing:
+        await _create_interviews(unit, missing)
+        interviews.update(await _locked_interviews(session, list(missing)))
     now = unit.clock.now()
-    applied = lifecycle.apply(_state_of(interview), _delivery_of(delivery))
-    if applied.changed:
-        _store(interview, applied.state)
-        interview.version += 1
-        interview.updated_at = now
-        await unit.session.flush()
-    if applied.newly_reached is not None:
-        await unit.emit(
-            _event(
+    results: list[Applied] = []
+    events: list[tuple[EventData, str, int | None]] = []
+    changed = False
+    for item in incoming:
+        delivery = item.delivery
+        ref = refs.get(delivery.application_id)
+        if ref is None:
+            # Accepted while the application existed, gone since: as if it had been unknown
+            # when it came (no receipt, kept), so a replay or the vendor's retry can still get
+            # through.
+            if keep_unmatched:
+                await session.execute(
+                    sa.delete(_RECEIPTS).where(
+                        _RECEIPTS.c.source == item.vendor, _RECEIPTS.c.webhook_id == item.webhook_id
+                    )
+                )
+                await _keep_unmatched(unit, item, "unknown_application")
+            results.append(Applied("unknown_application"))
+            continue
+        # Created above, or by a concurrent first delivery (whose interview_id is compared
+        # below, like any other mismatch).
+        interview = interviews[delivery.application_id, item.vendor]
+        if interview.external_id != delivery.interview_id:
+            if keep_unmatched:
+                await _keep_unmatched(unit, item, "interview_mismatch")
+            results.append(Applied("interview_mismatch", interview))
+            continue
+        applied = lifecycle.apply(_state_of(interview), _delivery_of(delivery))
+        if applied.changed:
+            _store(interview, applied.state)
+            interview.version += 1
+            interview.updated_at = now
+            changed = True
+        if applied.newly_reached is not None:
+            event = _event(
                 applied.newly_reached,
                 interview,
-                job_id=refs.job_id,
-                candidate_id=refs.candidate_id,
+                job_id=ref.job_id,
+                candidate_id=ref.candidate_id,
                 delivery=delivery,
-            ),
-            subject=str(interview.id),
-            sequence=interview.version,
-        )
-    return Applied("applied", interview)
+            )
+            events.append((event, str(interview.id), interview.version))
+        results.append(Applied("applied", interview))
+    if changed:
+        await session.flush()
+    if events:
+        await unit.emit_many(events)
+    return results
 
 
-async def _locked_interview(
-    session: AsyncSession, application_id: uuid.UUID, vendor: str
-) -> AiInterview | None:
+async def _locked_interviews(
+    session: AsyncSession, keys: list[tuple[uuid.UUID, str]]
+) -> dict[tuple[uuid.UUID, str], AiInterview]:
+    """The interviews of these (application, vendor) pairs, locked in id order."""
+    if not keys:
+        return {}
     result = await session.execute(
         sa.select(AiInterview)
-        .where(AiInterview.application_id == application_id, AiInterview.vendor == vendor)
+        .where(sa.tuple_(AiInterview.application_id, AiInterview.vendor).in_(keys))
+        .order_by(AiInterview.id)
         .with_for_update()
     )
-    return result.scalar_one_or_none()
+    return {(row.application_id, row.vendor): row for row in result.scalars()}
 
 
-async def _create_interview(
-    unit: UnitOfWork, vendor: str, delivery: AiInterviewDelivery
-) -> AiInterview:
-    """The application's interview at this vendor, new; version 0 until its first change."""
+async def _create_interviews(
+    unit: UnitOfWork, firsts: dict[tuple[uuid.UUID, str], AiInterviewDelivery]
+) -> None:
+    """Each pair's interview at its vendor, new, from its first delivery; version 0 until its
+    first change. ON CONFLICT: a concurrent first delivery may have created one; then that one
+    is used. Inserted in key order, so two batches creating the same ones wait in one order."""
     now = unit.clock.now()
-    # ON CONFLICT: a concurrent first delivery may have created it; then lock and use that one.
     await unit.session.execute(
-        pg_insert(AiInterview)
-        .values(
-            id=uuid.uuid4(),
-            application_id=delivery.application_id,
-            vendor=vendor,
-            external_id=delivery.interview_id,
-            status=delivery.type,
-            version=0,
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["application_id", "vendor"])
+        _CREATE_INTERVIEW,
+        [
+            {
+                "id": uuid.uuid4(),
+                "application_id": application_id,
+                "vendor": vendor,
+                "external_id": delivery.interview_id,
+                "status": delivery.type,
+                "version": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for (application_id, vendor), delivery in sorted(firsts.items())
+        ],
     )
-    interview = await _locked_interview(unit.session, delivery.application_id, vendor)
-    assert interview is not None  # inserted above, or by the delivery we raced (whose
-    # interview_id the caller compares, like any other mismatch)
-    return interview
 
 
 async def _keep_unmatched(
     unit: UnitOfWork,
-    vendor: str,
-    webhook_id: str,
-    payload: dict[str, Any],
+    item: Incoming,
     reason: Literal["unknown_application", "interview_mismatch"],
 ) -> None:
     await unit.session.execute(
         pg_insert(_UNMATCHED)
         .values(
-            vendor=vendor,
-            webhook_id=webhook_id,
-            payload=payload,
+            vendor=item.vendor,
+            webhook_id=item.webhook_id,
+            payload=item.payload,
             reason=reason,
             received_at=unit.clock.now(),
         )

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pipeline.ai_interviews import service
 from pipeline.ai_interviews.schemas import AiInterviewDelivery
 from pipeline.timers import timer_handlers
@@ -15,30 +13,33 @@ from shared.unit import UnitOfWork
 log = get_logger(__name__)
 
 
-@timer_handlers.on(service.DELIVERY_TIMER)
-async def apply_accepted_delivery(unit: UnitOfWork, timer: DueTimer) -> None:
-    """Lock or create the interview, fold the delivery in, emit the event of a status reached
-    first; a delivery for another interview is kept in ``unmatched_deliveries``.
+@timer_handlers.on_batch(service.DELIVERY_TIMER)
+async def apply_accepted_deliveries(unit: UnitOfWork, timers: list[DueTimer]) -> None:
+    """Lock or create the interviews, fold the deliveries in (in the order they are due), emit
+    the event of each status reached first; a delivery for another interview is kept in
+    ``unmatched_deliveries``.
 
-    It runs in a savepoint of the timer's transaction: if it raises, nothing it wrote stays and
-    the timer is retried with backoff (its payload, and the receipt, still hold the delivery);
-    if it returns, the timer is marked done in the same commit, so it is never applied twice.
+    The runner calls this in a savepoint of its transaction: if it raises, nothing it wrote
+    stays and each timer is tried again alone, so only a failing one is retried with backoff
+    (its payload, and the receipt, still hold the delivery); once it returns, the timers are
+    marked done in the same commit, so no delivery is applied twice.
     """
-    vendor: str = timer.payload["vendor"]
-    webhook_id: str = timer.payload["webhook_id"]
-    payload: dict[str, Any] = timer.payload["delivery"]
-    applied = await service.apply_delivery(
-        unit=unit,
-        vendor=vendor,
-        webhook_id=webhook_id,
-        delivery=AiInterviewDelivery.model_validate(payload),
-        payload=payload,
-    )
-    if applied.outcome != "applied":
-        # No personal data: the vendor, its delivery id and why it was kept.
-        log.warning(
-            "ai_interview.delivery_kept",
-            vendor=vendor,
-            webhook_id=webhook_id,
-            reason=applied.outcome,
+    incoming = [
+        service.Incoming(
+            vendor=timer.payload["vendor"],
+            webhook_id=timer.payload["webhook_id"],
+            delivery=AiInterviewDelivery.model_validate(timer.payload["delivery"]),
+            payload=timer.payload["delivery"],
         )
+        for timer in timers
+    ]
+    applied = await service.apply_deliveries(unit, incoming)
+    for item, result in zip(incoming, applied, strict=True):
+        if result.outcome != "applied":
+            # No personal data: the vendor, its delivery id and why it was kept.
+            log.warning(
+                "ai_interview.delivery_kept",
+                vendor=item.vendor,
+                webhook_id=item.webhook_id,
+                reason=result.outcome,
+            )
