@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Any, Literal, Protocol, get_args
 
 from shared.events.envelope import CloudEvent, EventData
 from shared.events.notifier import NotificationStatusChangedV1, NotificationUnreadV1
@@ -152,98 +152,113 @@ class JobFact:
     version: int
 
 
+# -- entries about an application ------------------------------------------------------------
+
+
+class _AboutApplication(Protocol):
+    """An event that names the application it concerns, with its candidate and job."""
+
+    @property
+    def candidate_id(self) -> uuid.UUID: ...
+
+    @property
+    def application_id(self) -> uuid.UUID: ...
+
+    @property
+    def job_id(self) -> uuid.UUID: ...
+
+
+def _fact(
+    envelope: CloudEvent,
+    data: _AboutApplication,
+    source: str,
+    kind: str,
+    at: datetime,
+    entry: dict[str, Any],
+    change: ApplicationChange | None = None,
+) -> Fact:
+    """The entry an event adds for the application it names, so each mapper says only what
+    differs. Without a ``change`` the event tells nothing new about the application beyond
+    that it exists."""
+    return Fact(
+        candidate_id=data.candidate_id,
+        source_event_id=envelope.id,
+        source=source,
+        occurred_at=at,
+        kind=kind,
+        application_id=data.application_id,
+        job_id=data.job_id,
+        data=entry,
+        application=(
+            change
+            if change is not None
+            else ApplicationChange(data.application_id, data.candidate_id, data.job_id)
+        ),
+    )
+
+
 # -- the pipeline ----------------------------------------------------------------------------
 
 
 def _applied(envelope: CloudEvent, data: ApplicationCreatedV1) -> list[Fact]:
-    return [
-        Fact(
-            candidate_id=data.candidate_id,
-            source_event_id=envelope.id,
-            source="pipeline",
-            occurred_at=data.occurred_at,
-            kind="applied",
-            application_id=data.application_id,
-            job_id=data.job_id,
-            data={
-                "stage": data.stage.key,
-                "stage_kind": data.stage.kind,
-                "via": data.source,
-                "locale": data.locale,
-            },
-            application=ApplicationChange(
-                data.application_id,
-                data.candidate_id,
-                data.job_id,
-                version=envelope.sequence or 1,
-                stage_key=data.stage.key,
-                stage_kind=data.stage.kind,
-                status="active",
-                reached_kind=data.stage.kind,
-                applied_at=data.occurred_at,
-            ),
-        )
-    ]
+    entry = {
+        "stage": data.stage.key,
+        "stage_kind": data.stage.kind,
+        "via": data.source,
+        "locale": data.locale,
+    }
+    change = ApplicationChange(
+        data.application_id,
+        data.candidate_id,
+        data.job_id,
+        version=envelope.sequence or 1,
+        stage_key=data.stage.key,
+        stage_kind=data.stage.kind,
+        status="active",
+        reached_kind=data.stage.kind,
+        applied_at=data.occurred_at,
+    )
+    return [_fact(envelope, data, "pipeline", "applied", data.occurred_at, entry, change)]
 
 
 def _stage_changed(envelope: CloudEvent, data: StageChangedV1) -> list[Fact]:
-    return [
-        Fact(
-            candidate_id=data.candidate_id,
-            source_event_id=envelope.id,
-            source="pipeline",
-            occurred_at=data.occurred_at,
-            kind="stage_changed",
-            application_id=data.application_id,
-            job_id=data.job_id,
-            data={
-                "transition": data.transition,
-                "from_stage": data.from_stage.key if data.from_stage else None,
-                "to_stage": data.to_stage.key,
-                "to_stage_kind": data.to_stage.kind,
-                "status": data.status,
-                "reason_code": data.reason_code,
-            },
-            application=ApplicationChange(
-                data.application_id,
-                data.candidate_id,
-                data.job_id,
-                # An event without a sequence still counts, below any numbered one.
-                version=envelope.sequence if envelope.sequence is not None else 1,
-                stage_key=data.to_stage.key,
-                stage_kind=data.to_stage.kind,
-                status=data.status,
-                reason_code=data.reason_code,
-                reached_kind=data.to_stage.kind,
-            ),
-        )
-    ]
+    entry = {
+        "transition": data.transition,
+        "from_stage": data.from_stage.key if data.from_stage else None,
+        "to_stage": data.to_stage.key,
+        "to_stage_kind": data.to_stage.kind,
+        "status": data.status,
+        "reason_code": data.reason_code,
+    }
+    change = ApplicationChange(
+        data.application_id,
+        data.candidate_id,
+        data.job_id,
+        # An event without a sequence still counts, below any numbered one.
+        version=envelope.sequence if envelope.sequence is not None else 1,
+        stage_key=data.to_stage.key,
+        stage_kind=data.to_stage.kind,
+        status=data.status,
+        reason_code=data.reason_code,
+        reached_kind=data.to_stage.kind,
+    )
+    return [_fact(envelope, data, "pipeline", "stage_changed", data.occurred_at, entry, change)]
 
 
 def _result_released(envelope: CloudEvent, data: ResultReleasedV1) -> list[Fact]:
-    return [
-        Fact(
-            candidate_id=data.candidate_id,
-            source_event_id=envelope.id,
-            source="pipeline",
-            occurred_at=data.released_at,
-            kind="result_released",
-            application_id=data.application_id,
-            job_id=data.job_id,
-            data={
-                "decision": data.decision,
-                "stage": data.stage.key,
-                "to_stage": data.to_stage.key if data.to_stage else None,
-                "reason_code": data.reason_code,
-            },
-            application=ApplicationChange(
-                data.application_id,
-                data.candidate_id,
-                data.job_id,
-                reached_kind=data.to_stage.kind if data.to_stage else None,
-            ),
-        )
-    ]
+    entry = {
+        "decision": data.decision,
+        "stage": data.stage.key,
+        "to_stage": data.to_stage.key if data.to_stage else None,
+        "reason_code": data.reason_code,
+    }
+    change = ApplicationChange(
+        data.application_id,
+        data.candidate_id,
+        data.job_id,
+        reached_kind=data.to_stage.kind if data.to_stage else None,
+    )
+    return [_fact(envelope, data, "pipeline", "result_released", data.released_at, entry, change)]
 
 
 _AI_KINDS: dict[type[EventData], str] = {
@@ -276,44 +291,23 @@ def _ai_interview(
     if isinstance(data, AiInterviewCompletedV1 | AiInterviewReportReadyV1) and data.score:
         score = float(data.score)
         entry["score"] = score
-    return [
-        Fact(
-            candidate_id=data.candidate_id,
-            source_event_id=envelope.id,
-            source="pipeline",
-            occurred_at=at,
-            kind=kind,
-            application_id=data.application_id,
-            job_id=data.job_id,
-            data=entry,
-            application=ApplicationChange(
-                data.application_id,
-                data.candidate_id,
-                data.job_id,
-                ai_invited_at=at if kind == "invited" else None,
-                ai_started_at=at if kind == "started" else None,
-                ai_completed_at=at if kind == "completed" else None,
-                ai_expired_at=at if kind == "expired" else None,
-                ai_score=score,
-            ),
-        )
-    ]
+    change = ApplicationChange(
+        data.application_id,
+        data.candidate_id,
+        data.job_id,
+        ai_invited_at=at if kind == "invited" else None,
+        ai_started_at=at if kind == "started" else None,
+        ai_completed_at=at if kind == "completed" else None,
+        ai_expired_at=at if kind == "expired" else None,
+        ai_score=score,
+    )
+    return [_fact(envelope, data, "pipeline", kind, at, entry, change)]
 
 
 def _message_posted(envelope: CloudEvent, data: MessagePostedV1) -> list[Fact]:
-    return [
-        Fact(
-            candidate_id=data.candidate_id,
-            source_event_id=envelope.id,
-            source="pipeline",
-            occurred_at=data.posted_at,
-            kind="replied" if data.sender_kind == "candidate" else "message_from_hr",
-            application_id=data.application_id,
-            job_id=data.job_id,
-            data={"message_id": str(data.message_id), "sender_kind": data.sender_kind},
-            application=ApplicationChange(data.application_id, data.candidate_id, data.job_id),
-        )
-    ]
+    kind = "replied" if data.sender_kind == "candidate" else "message_from_hr"
+    entry = {"message_id": str(data.message_id), "sender_kind": data.sender_kind}
+    return [_fact(envelope, data, "pipeline", kind, data.posted_at, entry)]
 
 
 def _no_show(envelope: CloudEvent, data: NoShowRecordedV1) -> list[Fact]:
@@ -322,19 +316,7 @@ def _no_show(envelope: CloudEvent, data: NoShowRecordedV1) -> list[Fact]:
         entry["invitation"] = AI
     elif data.kind == "interview":
         entry["invitation"] = LIVE
-    return [
-        Fact(
-            candidate_id=data.candidate_id,
-            source_event_id=envelope.id,
-            source="pipeline",
-            occurred_at=data.occurred_at,
-            kind="no_show",
-            application_id=data.application_id,
-            job_id=data.job_id,
-            data=entry,
-            application=ApplicationChange(data.application_id, data.candidate_id, data.job_id),
-        )
-    ]
+    return [_fact(envelope, data, "pipeline", "no_show", data.occurred_at, entry)]
 
 
 # -- the scheduler ---------------------------------------------------------------------------
@@ -352,25 +334,15 @@ def _invitation(
     **extra: Any,
 ) -> list[Fact]:
     is_ai = data.kind == AI
-    return [
-        Fact(
-            candidate_id=data.candidate_id,
-            source_event_id=envelope.id,
-            source="scheduler",
-            occurred_at=at,
-            kind=kind,
-            application_id=data.application_id,
-            job_id=data.job_id,
-            data={"invitation": data.kind, "invitation_id": str(data.invitation_id), **extra},
-            application=ApplicationChange(
-                data.application_id,
-                data.candidate_id,
-                data.job_id,
-                ai_invited_at=at if is_ai and kind == "invited" else None,
-                ai_expired_at=at if is_ai and kind == "expired" else None,
-            ),
-        )
-    ]
+    entry = {"invitation": data.kind, "invitation_id": str(data.invitation_id), **extra}
+    change = ApplicationChange(
+        data.application_id,
+        data.candidate_id,
+        data.job_id,
+        ai_invited_at=at if is_ai and kind == "invited" else None,
+        ai_expired_at=at if is_ai and kind == "expired" else None,
+    )
+    return [_fact(envelope, data, "scheduler", kind, at, entry, change)]
 
 
 def _invitation_sent(envelope: CloudEvent, data: InvitationSentV1) -> list[Fact]:
@@ -406,43 +378,31 @@ def _interview_booked(envelope: CloudEvent, data: InterviewBookedV1) -> list[Fac
     }
     if data.rescheduled_from is not None:
         entry["rescheduled_from"] = data.rescheduled_from.starts_at.isoformat()
-    return [
-        Fact(
-            candidate_id=data.candidate_id,
-            source_event_id=envelope.id,
-            source="scheduler",
-            occurred_at=envelope.time,
-            kind="rescheduled" if data.rescheduled_from is not None else "booked",
-            application_id=data.application_id,
-            job_id=data.job_id,
-            data=entry,
-            application=ApplicationChange(data.application_id, data.candidate_id, data.job_id),
-        )
-    ]
+    kind = "rescheduled" if data.rescheduled_from is not None else "booked"
+    return [_fact(envelope, data, "scheduler", kind, envelope.time, entry)]
 
 
 def _interview_cancelled(envelope: CloudEvent, data: InterviewCancelledV1) -> list[Fact]:
-    return [
-        Fact(
-            candidate_id=data.candidate_id,
-            source_event_id=envelope.id,
-            source="scheduler",
-            occurred_at=envelope.time,
-            kind="cancelled",
-            application_id=data.application_id,
-            job_id=data.job_id,
-            data={
-                "invitation": LIVE,
-                "interview_id": str(data.interview_id),
-                "starts_at": data.starts_at.isoformat(),
-                "by": data.cancelled_by,
-            },
-            application=ApplicationChange(data.application_id, data.candidate_id, data.job_id),
-        )
-    ]
+    entry = {
+        "invitation": LIVE,
+        "interview_id": str(data.interview_id),
+        "starts_at": data.starts_at.isoformat(),
+        "by": data.cancelled_by,
+    }
+    return [_fact(envelope, data, "scheduler", "cancelled", envelope.time, entry)]
 
 
 # -- the notifier ----------------------------------------------------------------------------
+
+
+def _notified_change(
+    application_id: uuid.UUID | None, candidate_id: uuid.UUID, job_id: uuid.UUID | None
+) -> ApplicationChange | None:
+    """A notification names an application only when it was about one; a change needs both
+    the application and its job."""
+    if application_id is None or job_id is None:
+        return None
+    return ApplicationChange(application_id, candidate_id, job_id)
 
 
 def _notification(envelope: CloudEvent, data: NotificationStatusChangedV1) -> list[Fact]:
@@ -470,11 +430,7 @@ def _notification(envelope: CloudEvent, data: NotificationStatusChangedV1) -> li
         "notification_kind": data.kind,
         "channel": data.channel,
     }
-    application = (
-        ApplicationChange(data.application_id, candidate_id, data.job_id)
-        if data.application_id is not None and data.job_id is not None
-        else None
-    )
+    application = _notified_change(data.application_id, candidate_id, data.job_id)
     return [
         Fact(
             candidate_id=candidate_id,
@@ -509,11 +465,7 @@ def _unread(envelope: CloudEvent, data: NotificationUnreadV1) -> list[Fact]:
                 "notification_kind": data.kind,
                 "channels_tried": list(data.channels_tried),
             },
-            application=(
-                ApplicationChange(data.application_id, data.candidate_id, data.job_id)
-                if data.application_id is not None and data.job_id is not None
-                else None
-            ),
+            application=_notified_change(data.application_id, data.candidate_id, data.job_id),
         )
     ]
 
