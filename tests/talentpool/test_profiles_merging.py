@@ -4,7 +4,7 @@ applications and counters) move, and move back, exactly."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -176,6 +176,124 @@ async def test_the_merged_profiles_tags_and_later_consents_go_to_the_profile_it_
     ]
     consents = (await client.get(f"/v1/profiles/{into['id']}/consents", headers=AS_OWNER)).json()
     assert [(c["purpose"], c["granted"]) for c in consents["items"]] == [("re_engagement", True)]
+
+
+async def _tags(service: Running, profile_id: str) -> dict[str, Any]:
+    found = await service.client.get(f"/v1/profiles/{profile_id}/tags", headers=AS_OWNER)
+    return {t["tag"]: t for t in found.json()["items"]}
+
+
+async def _consents(service: Running, profile_id: str) -> dict[str, Any]:
+    found = await service.client.get(f"/v1/profiles/{profile_id}/consents", headers=AS_OWNER)
+    return {c["purpose"]: c for c in found.json()["items"]}
+
+
+async def _consent_history(service: Running, profile_id: str) -> list[tuple[str, bool]]:
+    found = await service.client.get(
+        f"/v1/profiles/{profile_id}/consents/history", headers=AS_OWNER
+    )
+    return [(c["purpose"], c["granted"]) for c in found.json()["items"]]
+
+
+async def _unmerge(service: Running, into: str, merge_id: str) -> Any:
+    return await service.client.post(
+        f"/v1/profiles/{into}/unmerge", json={"merge_id": merge_id}, headers=AS_OWNER
+    )
+
+
+async def test_unmerging_takes_back_the_tags_and_consents_the_merge_carried(
+    talentpool: Running, amqp: AbstractRobustConnection
+) -> None:
+    """A merge made by mistake must not leave one person with the other's tags or, worse, the
+    other's consent: unmerging restores what the surviving profile had."""
+    taken, ignored = await _two_people(amqp)
+    into = await profile_of(talentpool, taken.candidate_id)
+    other = await profile_of(talentpool, ignored.candidate_id)
+    client = talentpool.client
+    soon, later = (datetime.now(UTC) + timedelta(days=days) for days in (10, 40))
+    for profile_id, until in ((into["id"], soon), (other["id"], later)):
+        held = await client.put(
+            f"/v1/profiles/{profile_id}/tags/on_hold",
+            json={"until": until.isoformat()},
+            headers=AS_OWNER,
+        )
+        assert held.status_code == 201, held.text
+    for profile_id, granted in ((into["id"], False), (other["id"], True)):
+        answered = await client.put(
+            f"/v1/profiles/{profile_id}/consents/re_engagement",
+            json={"granted": granted, "source": "phone_call"},
+            headers=AS_OWNER,
+        )
+        assert answered.status_code == 201, answered.text
+    tagged = await client.put(
+        f"/v1/profiles/{other['id']}/tags/re_invite", json={}, headers=AS_OWNER
+    )
+    assert tagged.status_code == 201, tagged.text
+    own_consents = await _consents(talentpool, into["id"])
+    merge = (await _merge(talentpool, into["id"], other["id"])).json()
+    merged_tags = await _tags(talentpool, into["id"])
+    assert sorted(merged_tags) == ["no_show", "on_hold", "re_invite"]
+    assert datetime.fromisoformat(merged_tags["on_hold"]["until"]) == later
+    assert (await _consents(talentpool, into["id"]))["re_engagement"]["granted"] is True
+
+    response = await _unmerge(talentpool, into["id"], merge["id"])
+
+    assert response.status_code == 200, response.text
+    kept = await _tags(talentpool, into["id"])
+    assert sorted(kept) == ["on_hold"]
+    assert datetime.fromisoformat(kept["on_hold"]["until"]) == soon
+    restored = await profile_of(talentpool, taken.candidate_id)
+    assert datetime.fromisoformat(restored["on_hold_until"]) == soon
+    assert await _consents(talentpool, into["id"]) == own_consents
+    assert await _consent_history(talentpool, into["id"]) == [("re_engagement", False)]
+    history = await client.get(f"/v1/profiles/{into['id']}/tag-history", headers=AS_OWNER)
+    undone = [(h["tag"], h["action"]) for h in history.json()["items"] if h["reason"] == "unmerged"]
+    assert sorted(undone) == [
+        ("no_show", "removed"),
+        ("on_hold", "changed"),
+        ("re_invite", "removed"),
+    ]
+    # The other profile keeps all of its own.
+    assert sorted(await _tags(talentpool, other["id"])) == ["no_show", "on_hold", "re_invite"]
+    assert (await _consents(talentpool, other["id"]))["re_engagement"]["granted"] is True
+
+
+async def test_what_changed_after_a_merge_stays_when_it_is_undone(
+    talentpool: Running, amqp: AbstractRobustConnection
+) -> None:
+    taken, ignored = await _two_people(amqp)
+    into = await profile_of(talentpool, taken.candidate_id)
+    other = await profile_of(talentpool, ignored.candidate_id)
+    client = talentpool.client
+    answered = await client.put(
+        f"/v1/profiles/{other['id']}/consents/talent_pool",
+        json={"granted": True, "source": "application_form"},
+        headers=AS_OWNER,
+    )
+    assert answered.status_code == 201, answered.text
+    tagged = await client.put(
+        f"/v1/profiles/{other['id']}/tags/re_invite", json={}, headers=AS_OWNER
+    )
+    assert tagged.status_code == 201, tagged.text
+    merge = (await _merge(talentpool, into["id"], other["id"])).json()
+    # After the merge HR confirm both with the person in front of them.
+    reconfirmed = await client.put(
+        f"/v1/profiles/{into['id']}/consents/talent_pool",
+        json={"granted": True, "source": "in_person"},
+        headers=AS_OWNER,
+    )
+    retagged = await client.put(
+        f"/v1/profiles/{into['id']}/tags/re_invite", json={"note": "asked"}, headers=AS_OWNER
+    )
+    assert (reconfirmed.status_code, retagged.status_code) == (200, 200), retagged.text
+
+    assert (await _unmerge(talentpool, into["id"], merge["id"])).status_code == 200
+
+    assert sorted(await _tags(talentpool, into["id"])) == ["re_invite"]  # no_show went
+    consent = (await _consents(talentpool, into["id"]))["talent_pool"]
+    assert (consent["granted"], consent["source"]) == (True, "in_person")
+    # The other person's answer copied by the merge is gone from this one's proof; HR's stays.
+    assert await _consent_history(talentpool, into["id"]) == [("talent_pool", True)]
 
 
 async def test_events_of_a_merged_candidate_count_on_the_profile_they_joined(

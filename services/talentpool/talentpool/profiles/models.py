@@ -125,6 +125,9 @@ class ProfileMerge(Base):
     merged_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     undone_by: Mapped[str | None] = mapped_column(sa.Text)
     undone_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # What the merge changed on the profile it joined, for an unmerge to take back:
+    # {"tags": [{"key", "before", "after"}], "consents": [...], "consent_changes": [ids]}.
+    carried: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=sa.text("'{}'::jsonb"))
 
     __table_args__ = (
         sa.CheckConstraint("into_profile_id <> from_profile_id", name="not_into_itself"),

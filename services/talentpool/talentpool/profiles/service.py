@@ -28,6 +28,7 @@ from shared.key_rotation import KeyRotation, reencrypt_columns
 from shared.problems import Problem, conflict, not_found, version_mismatch
 from shared.unit import UnitOfWork
 from talentpool.campaigns.subscriptions import refresh_unsubscribed
+from talentpool.consents.models import Consent, ConsentChange
 from talentpool.profiles.contacts import (
     EMAIL_CONTEXT,
     NAME_CONTEXT,
@@ -50,9 +51,12 @@ from talentpool.profiles.schemas import (
     ProfileSummary,
 )
 from talentpool.segments.text import index_tokens
+from talentpool.tags import service as tags
 from talentpool.tags.models import ProfileTag
 
 _profiles = cast(sa.Table, Profile.__table__)
+_TAGS = cast(sa.Table, ProfileTag.__table__)
+_CONSENTS = cast(sa.Table, Consent.__table__)
 
 
 def invalid(field: str, location: str, message: str) -> Problem:
@@ -376,7 +380,7 @@ async def merge(
         profile.version += 1
         profile.updated_at = now
     await session.flush()
-    await _carry_over(session, into=into.id, source=source.id, by=by, now=now)
+    record.carried = await _carry_over(session, into=into.id, source=source.id, by=by, now=now)
     await recompute(session, now=now, profile_ids=sorted([into.id, source.id]))
     await refresh_unsubscribed(session, sorted([into.id, source.id]))
     await reindex(session, keyring, into.id)
@@ -387,7 +391,8 @@ async def merge(
 
 # What the merged profile carried goes to the one it joins: its tags still in force (a tag both
 # have keeps the later end; no end wins), with a history row each, and its consents where they
-# were recorded later than the survivor's own answer for the purpose. Unmerging leaves them.
+# were recorded later than the survivor's own answer for the purpose. The merge records what
+# this changed, and unmerging takes back what nobody changed since.
 _CARRY_TAGS = sa.text(
     """
     WITH moved AS (
@@ -433,8 +438,15 @@ _CARRY_CONSENTS = sa.text(
     INSERT INTO talentpool.consent_changes
         (profile_id, purpose, granted, source, recorded_by, recorded_at, expires_at)
     SELECT :into, purpose, granted, source, recorded_by, recorded_at, expires_at FROM moved
+    RETURNING id
     """
 )
+# A tag's note is HR's free text, which may be personal: it is not copied into the merge's
+# record (a carry never changes the note of a tag the profile had; a re-tag since changes
+# ``added_at``, so "changed since the merge" is still seen).
+_TAG_COLUMNS = ("source", "rule_id", "until", "added_by", "added_at")
+_CONSENT_COLUMNS = ("granted", "source", "recorded_by", "recorded_at", "expires_at")
+UNMERGED = "unmerged"
 
 
 async def _carry_over(
@@ -444,10 +456,121 @@ async def _carry_over(
     source: uuid.UUID,
     by: str | None,
     now: datetime,
-) -> None:
+) -> dict[str, Any]:
+    """Carry the merged profile's tags and consents over; what that changed on ``into``, each
+    row before and after (JSON), with the consent history rows it wrote."""
     params = {"into": into, "source": source, "by": by, "now": now}
+    tags_before = await _rows(session, _TAGS, "tag", _TAG_COLUMNS, into)
+    consents_before = await _rows(session, _CONSENTS, "purpose", _CONSENT_COLUMNS, into)
     await session.execute(_CARRY_TAGS, params)
-    await session.execute(_CARRY_CONSENTS, params)
+    history = list((await session.scalars(_CARRY_CONSENTS, params)).all())
+    return {
+        "tags": _changes(tags_before, await _rows(session, _TAGS, "tag", _TAG_COLUMNS, into)),
+        "consents": _changes(
+            consents_before, await _rows(session, _CONSENTS, "purpose", _CONSENT_COLUMNS, into)
+        ),
+        "consent_changes": history,
+    }
+
+
+async def _rows(
+    session: AsyncSession, table: sa.Table, key: str, columns: Sequence[str], profile_id: uuid.UUID
+) -> dict[str, dict[str, Any]]:
+    """A profile's tags or consents by tag or purpose, as JSON values."""
+    found = await session.execute(
+        sa.select(table.c[key], *(table.c[c] for c in columns)).where(
+            table.c.profile_id == profile_id
+        )
+    )
+    return {
+        row[0]: {column: _json(value) for column, value in zip(columns, row[1:], strict=True)}
+        for row in found
+    }
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def _changes(
+    before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    return [
+        {"key": key, "before": before.get(key), "after": row}
+        for key, row in sorted(after.items())
+        if before.get(key) != row
+    ]
+
+
+async def _take_back(
+    unit: UnitOfWork, *, into: uuid.UUID, carried: dict[str, Any], actor: str
+) -> None:
+    """Undo what a merge carried into ``into``: a tag or consent it added goes, one it changed
+    gets its earlier value back, unless it changed again since the merge (that later word, HR's
+    or a rule's, stands). Tags change through the tag service (history row with reason
+    ``unmerged``, ``on_hold_until``, ``candidate_tagged``); a tag whose earlier end has passed
+    meanwhile is removed. The consent history rows the merge copied go too: they were the
+    other person's answers, not this one's."""
+    session = unit.session
+    now = unit.clock.now()
+    current = await _rows(session, _TAGS, "tag", _TAG_COLUMNS, into)
+    for item in carried.get("tags", []):
+        tag, before = item["key"], item["before"]
+        if current.get(tag) != item["after"]:
+            continue
+        until = datetime.fromisoformat(before["until"]) if before and before["until"] else None
+        if before is None or (until is not None and until <= now):
+            await tags.apply_targets(
+                unit,
+                targets=[tags.Target(into, reason=UNMERGED)],
+                tag=tag,
+                action="remove",
+                source=None,
+                actor=actor,
+            )
+            continue
+        rule_id = uuid.UUID(before["rule_id"]) if before["rule_id"] else None
+        await tags.apply_targets(
+            unit,
+            targets=[tags.Target(into, until=until, rule_id=rule_id, reason=UNMERGED)],
+            tag=tag,
+            action="add",
+            source=before["source"],
+            actor=actor,
+        )
+    consents = await _rows(session, _CONSENTS, "purpose", _CONSENT_COLUMNS, into)
+    for item in carried.get("consents", []):
+        purpose, before = item["key"], item["before"]
+        if consents.get(purpose) != item["after"]:
+            continue
+        mine = (_CONSENTS.c.profile_id == into) & (_CONSENTS.c.purpose == purpose)
+        if before is None:
+            await session.execute(sa.delete(_CONSENTS).where(mine))
+            continue
+        await session.execute(
+            sa.update(_CONSENTS)
+            .where(mine)
+            .values(
+                granted=before["granted"],
+                source=before["source"],
+                recorded_by=before["recorded_by"],
+                recorded_at=datetime.fromisoformat(before["recorded_at"]),
+                expires_at=(
+                    datetime.fromisoformat(before["expires_at"]) if before["expires_at"] else None
+                ),
+            )
+        )
+    if carried.get("consent_changes"):
+        history = cast(sa.Table, ConsentChange.__table__)
+        await session.execute(
+            sa.delete(history).where(
+                history.c.profile_id == into, history.c.id.in_(carried["consent_changes"])
+            )
+        )
 
 
 async def lock_in_order(
@@ -500,7 +623,7 @@ async def unmerge(
     merge_id: uuid.UUID,
 ) -> ProfileMerge:
     """Undo a merge into this profile (which must still be live): the members it moved go
-    back to the profile they came from."""
+    back to the profile they came from, and what it carried over is taken back."""
     session = unit.session
     record = await session.scalar(
         sa.select(ProfileMerge).where(
@@ -533,6 +656,7 @@ async def unmerge(
         changed.version += 1
         changed.updated_at = now
     await session.flush()
+    await _take_back(unit, into=profile.id, carried=record.carried, actor=principal.subject)
     await recompute(session, now=now, profile_ids=sorted([profile.id, source.id]))
     await refresh_unsubscribed(session, sorted([profile.id, source.id]))
     await reindex(session, keyring, profile.id)
