@@ -5,14 +5,17 @@ own settings, cancels what was still to be sent, and is confirmed with
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+import pytest
 from aio_pika.abc import AbstractRobustConnection
 
+from notifier.channels.base import OutgoingMessage, SendResult
 from shared.events.envelope import CloudEvent
 from shared.events.talentpool import ErasureRequestedV1, NotifierErasureCompletedV1
 from tests.notifier.dispatch_support import World, job_changed, stage_passed, world
@@ -135,3 +138,37 @@ async def test_a_second_erasure_request_erases_nothing_new_and_confirms_again(
         first, second = await _confirmations(db, 2)
     assert first["erased"] != {}
     assert second["erased"] == {}
+
+
+async def test_a_message_being_sent_while_its_candidate_is_erased_is_not_stored_afterwards(
+    amqp: AbstractRobustConnection, db: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The inbox copy rendered just before the erasure comes back from its channel after the
+    erasure ran: it is not written over the emptied row."""
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def held_send(message: OutgoingMessage) -> SendResult:
+        entered.set()
+        await release.wait()
+        return SendResult("delivered")
+
+    async with world(amqp) as w:
+        monkeypatch.setattr(w.dispatcher._channels["in_app"], "send", held_send)
+        candidate_id, application_id = await _notified(w)
+        await asyncio.wait_for(entered.wait(), timeout=15)
+
+        await w.publish(_erasure_requested(candidate_id, uuid.uuid4()))
+        await _confirmations(db, 1)
+        release.set()
+
+        async def recorded() -> bool | None:
+            return True if not w.dispatcher._held else None
+
+        await wait_for(recorded, what="the send's outcome recorded")
+        after = await w.settled(application_id, 2)
+
+    inbox = next(d for d in after if d["channel"] == "in_app")
+    assert (inbox["status"], inbox["reason"]) == ("cancelled", "erased")
+    rows = await db.fetch("SELECT subject, body FROM notifier.deliveries")
+    assert [(r["subject"], r["body"]) for r in rows] == [(None, None), (None, None)]
+    assert await leftovers(db, ["notifier"], needles=[NAME, EMAIL, PHONE, ZONE]) == []

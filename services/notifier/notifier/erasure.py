@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from notifier.consumers import handlers
 from notifier.db import infra
-from notifier.deliveries.models import Delivery, DeliveryEvent
+from notifier.deliveries.models import ERASED, Delivery, DeliveryEvent
 from notifier.notifications.models import Notification
 from notifier.recipients.models import Recipient
 from shared.erasure import confirm, forget_responses, scrub_outbox, scrub_timers
@@ -28,7 +28,6 @@ from shared.events.envelope import ReceivedEvent
 from shared.events.talentpool import ErasureRequestedV1, NotifierErasureCompletedV1
 from shared.unit import UnitOfWork
 
-ERASED = "erased"
 WAITING = ("queued", "sending")
 
 _notifications = cast(sa.Table, Notification.__table__)

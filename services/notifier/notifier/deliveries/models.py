@@ -28,6 +28,10 @@ def _in(values: tuple[str, ...]) -> str:
     return ", ".join(f"'{value}'" for value in values)
 
 
+# The reason of a delivery the person's erasure cancelled (and of its notification).
+ERASED = "erased"
+
+
 class Delivery(Base):
     """One notification on one channel: the unit that is sent, retried, tracked and shown in
     the in-app inbox. Unique per (notification, channel), so per (source event, recipient,

@@ -33,7 +33,7 @@ import sqlalchemy as sa
 
 from notifier.channels.base import Attachment, Channel, OutgoingMessage, SendResult
 from notifier.channels.registry import build_channels, close_channels
-from notifier.deliveries.models import Delivery, DeliveryEvent
+from notifier.deliveries.models import ERASED, Delivery, DeliveryEvent
 from notifier.dispatch import content, lifecycle
 from notifier.dispatch.lifecycle import Change
 from notifier.dispatch.planner import DISPATCH_CHANNEL
@@ -59,9 +59,11 @@ _n = cast(sa.Table, Notification.__table__).c
 _deliveries = cast(sa.Table, Delivery.__table__)
 _notifications = cast(sa.Table, Notification.__table__)
 MAX_BACKOFF_S = 3600.0
+# Not on a delivery the person's erasure cancelled while it was being sent: what was rendered
+# for them must not be stored after the erasure ran.
 _STORE_CONTENT = (
     sa.update(_deliveries)
-    .where(_d.id == sa.bindparam("b_id"))
+    .where(_d.id == sa.bindparam("b_id"), _d.reason.is_distinct_from(ERASED))
     .values(
         template_version=sa.bindparam("b_version"),
         subject=sa.func.coalesce(sa.bindparam("b_subject", type_=sa.Text), _d.subject),
