@@ -10,8 +10,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+import pytest
 from aio_pika.abc import AbstractRobustConnection
 
+from notifier.dispatch.dispatcher import Dispatcher
 from tests.notifier.dispatch_support import World, job_changed, stage_passed, world
 from tests.support.running import wait_for
 from tests.support.tokens import auth
@@ -288,3 +290,33 @@ async def test_a_slow_provider_does_not_make_the_dispatcher_send_twice(
     email = next(d for d in deliveries if d["channel"] == "email")
     assert len(mails) == 1
     assert email["status"] == "sent" and email["attempts"] == 1
+
+
+async def test_stopping_while_outcomes_are_recorded_finishes_recording_them(
+    amqp: AbstractRobustConnection, db: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A record cut off by a shutdown would leave its deliveries ``sending``, and another
+    replica would send them again once their leases ran out."""
+    entered, release = asyncio.Event(), asyncio.Event()
+    real_record = Dispatcher.record
+
+    async def slow_record(self: Dispatcher, batch: Any) -> None:
+        entered.set()
+        await release.wait()
+        await real_record(self, batch)
+
+    monkeypatch.setattr(Dispatcher, "record", slow_record)
+    async with world(amqp) as w:
+        candidate = await w.pipeline.candidate(email="stopping@example.com")
+        event = stage_passed(candidate, job_id=uuid.UUID(w.pipeline.job["id"]))
+        await w.publish(event)
+        await _emails_to(w, "stopping@example.com")
+        await asyncio.wait_for(entered.wait(), timeout=15)
+        # Released while the service is stopping.
+        asyncio.get_running_loop().call_later(0.3, release.set)
+
+    rows = await db.fetch("SELECT channel, status FROM notifier.deliveries ORDER BY channel")
+    assert [(r["channel"], r["status"]) for r in rows] == [
+        ("email", "sent"),
+        ("in_app", "delivered"),
+    ]

@@ -139,6 +139,10 @@ class Dispatcher:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._flusher: asyncio.Task[None] | None = None
+        # The batch of outcomes being recorded now: stopping waits for it rather than cutting
+        # it off (a cut-off record leaves its deliveries ``sending``, sent again after their
+        # leases).
+        self._recording: asyncio.Future[None] | None = None
         self._stopping = False
         self._last_pass: float | None = None
         # Claimed and not yet recorded: their leases are renewed while they are ours, and
@@ -174,11 +178,13 @@ class Dispatcher:
             self._task = None
         if self._in_flight:
             await asyncio.wait(set(self._in_flight), timeout=15)
-        await self._drain_outcomes()
         for task in (self._flusher, self._renewer):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
+        if self._recording is not None:
+            await asyncio.gather(self._recording, return_exceptions=True)
+        await self._drain_outcomes()
         self._flusher = self._renewer = None
         await self._listener.close()
         await close_channels(self._channels)
@@ -549,7 +555,10 @@ class Dispatcher:
             batch = [first]
             while len(batch) < FLUSH_BATCH and not self._outcomes.empty():
                 batch.append(self._outcomes.get_nowait())
-            await self._record_safely(batch)
+            # Shielded: stopping cancels this loop, never a record half done.
+            self._recording = asyncio.ensure_future(self._record_safely(batch))
+            await asyncio.shield(self._recording)
+            self._recording = None
 
     async def _drain_outcomes(self) -> None:
         while not self._outcomes.empty():
