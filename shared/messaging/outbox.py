@@ -12,10 +12,12 @@ import asyncio
 import contextlib
 import time
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import context
@@ -126,6 +128,25 @@ class OutboxRelay:
         # The backlog gauges are counted at most this often (not on every NOTIFY under load),
         # and a skipped count is made up soon after, so they are never stale for a whole poll.
         self._metrics_every_s = min(1.0, poll_interval_s)
+        # Built once. The marks take the ids as one array parameter: an IN list would be a new
+        # statement (prepared again) for every batch size.
+        t = table
+        self._claim = (
+            sa.select(t.c.id, t.c.event_id, t.c.event_type, sa.cast(t.c.payload, sa.Text))
+            .where(t.c.published_at.is_(None))
+            .order_by(t.c.id)
+            .limit(batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        ids = sa.bindparam("ids", type_=ARRAY(sa.BigInteger))
+        self._mark_published = (
+            sa.update(t).where(t.c.id == sa.any_(ids)).values(published_at=sa.func.now())
+        )
+        self._mark_failed = (
+            sa.update(t)
+            .where(t.c.id == sa.any_(ids))
+            .values(attempts=t.c.attempts + 1, last_error=sa.bindparam("error"))
+        )
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -203,16 +224,8 @@ class OutboxRelay:
         """One batch: (rows claimed, rows the broker did not confirm)."""
         if not self._broker.connected:
             return 0, 0
-        t = self._table
-        claim = (
-            sa.select(t.c.id, t.c.event_id, t.c.event_type, sa.cast(t.c.payload, sa.Text))
-            .where(t.c.published_at.is_(None))
-            .order_by(t.c.id)
-            .limit(self._batch_size)
-            .with_for_update(skip_locked=True)
-        )
         async with self._db.engine.connect() as connection, connection.begin():
-            rows = (await connection.execute(claim)).all()
+            rows = (await connection.execute(self._claim)).all()
             if not rows:
                 return 0, 0
             messages = [
@@ -228,19 +241,23 @@ class OutboxRelay:
             confirmed = [row.id for row, error in zip(rows, outcomes, strict=True) if error is None]
             failed = [(row.id, error) for row, error in zip(rows, outcomes, strict=True) if error]
             if confirmed:
-                await connection.execute(
-                    sa.update(t).where(t.c.id.in_(confirmed)).values(published_at=sa.func.now())
+                await connection.execute(self._mark_published, {"ids": confirmed})
+                published = Counter(
+                    row.event_type
+                    for row, error in zip(rows, outcomes, strict=True)
+                    if error is None
                 )
-                for row, error in zip(rows, outcomes, strict=True):
-                    if error is None:
-                        EVENTS_PUBLISHED.labels(self._service, row.event_type).inc()
+                for event_type, count in published.items():
+                    EVENTS_PUBLISHED.labels(self._service, event_type).inc(count)
             if failed:
                 EVENTS_PUBLISH_FAILURES.labels(self._service).inc()
                 first_error = failed[0][1]
                 await connection.execute(
-                    sa.update(t)
-                    .where(t.c.id.in_([row_id for row_id, _ in failed]))
-                    .values(attempts=t.c.attempts + 1, last_error=type(first_error).__name__)
+                    self._mark_failed,
+                    {
+                        "ids": [row_id for row_id, _ in failed],
+                        "error": type(first_error).__name__,
+                    },
                 )
                 log.warning(
                     "outbox.publish_nacked", count=len(failed), error=type(first_error).__name__
