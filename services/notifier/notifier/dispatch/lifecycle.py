@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from notifier.deliveries.models import Delivery, DeliveryEvent, HeldReceipt
@@ -45,6 +45,8 @@ _deliveries = cast(sa.Table, Delivery.__table__)
 _notifications = cast(sa.Table, Notification.__table__)
 _events = cast(sa.Table, DeliveryEvent.__table__)
 _held = cast(sa.Table, HeldReceipt.__table__)
+# Ids as one array parameter: one prepared statement whatever their number.
+_IDS = ARRAY(UUID(as_uuid=True))
 
 # A provider's receipts are kept this long for a send not recorded yet (then housekeeping
 # deletes them): far longer than a send takes to record, short enough to hold little.
@@ -241,7 +243,7 @@ async def _apply_statuses(
                 _n.job_id,
                 _n.candidate_id,
                 _n.status,
-            ).where(_n.id.in_(notification_ids))
+            ).where(_n.id == sa.any_(sa.bindparam("ids", notification_ids, type_=_IDS)))
         )
     }
     reached = [
@@ -253,7 +255,10 @@ async def _apply_statuses(
     if reached:
         await unit.session.execute(
             sa.update(_notifications)
-            .where(_n.id.in_(list(set(reached))), _n.status == "pending")
+            .where(
+                _n.id == sa.any_(sa.bindparam("ids", list(set(reached)), type_=_IDS)),
+                _n.status == "pending",
+            )
             .values(status="sent", first_sent_at=now, updated_at=now)
         )
     for row, change in moved:
