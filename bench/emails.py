@@ -168,25 +168,15 @@ class NotifierResult:
 
 
 def notifier_settings(run: BenchRun) -> NotifierSettings:
-    return NotifierSettings(
-        _env_file=None,
-        admin_database_url=run.admin_url,
-        database_name=run.database,
-        amqp_url=run.amqp_url,
-        broker_namespace=run.namespace,
-        jwt_secret=run.jwt_secret,
-        database_url=run.database_url(SERVICE),
-    )
+    return run.service_settings(NotifierSettings, SERVICE)
 
 
 def _notifier_env(
     run: BenchRun, plan: NotifierPlan, *, smtp_port: int, pipeline_url: str
 ) -> dict[str, str]:
-    # A developer's NOTIFIER_* settings must not leak into the run.
-    env = {k: v for k, v in run.child_env().items() if not k.startswith("NOTIFIER_")}
+    env = run.service_env(SERVICE)
     env.update(
         {
-            "NOTIFIER_DATABASE_URL": run.database_url(SERVICE),
             "NOTIFIER_SMTP_HOST": "127.0.0.1",
             "NOTIFIER_SMTP_PORT": str(smtp_port),
             "NOTIFIER_PIPELINE_URL": pipeline_url,

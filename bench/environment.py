@@ -12,7 +12,7 @@ import secrets
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aio_pika
 import asyncpg
@@ -39,6 +39,8 @@ _FOREIGN_PREFIXES = ("RECRUITING_", "PIPELINE_", "BENCH_")
 FLOOR_EXCHANGE_SUFFIX = "floor"
 FLOOR_QUEUE_SUFFIX = "floor"
 PII_KEY_ID = "bench"
+
+_Settings = TypeVar("_Settings", bound=ServiceSettings)
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,32 @@ class BenchRun:
     def pipeline_settings(self) -> PipelineSettings:
         values = {**self._common(), "database_url": self.database_url("pipeline")}
         return PipelineSettings(_env_file=None, **values)
+
+    def service_settings(
+        self, settings_type: type[_Settings], service: str, **overrides: Any
+    ) -> _Settings:
+        """Settings for another service in this process (its schema, queues), on this run's
+        database and namespace; ``.env`` is not read, and the PII keys are the service's
+        defaults unless given in ``overrides``."""
+        return settings_type(
+            _env_file=None,
+            admin_database_url=self.admin_url,
+            database_name=self.database,
+            amqp_url=self.amqp_url,
+            broker_namespace=self.namespace,
+            jwt_secret=self.jwt_secret,
+            database_url=self.database_url(service),
+            **overrides,
+        )
+
+    def service_env(self, service: str) -> dict[str, str]:
+        """The environment of another service's process: ``child_env`` without a developer's
+        own ``<SERVICE>_*`` settings (they must not leak into the run), and the service's
+        database role."""
+        prefix = f"{service.upper()}_"
+        env = {k: v for k, v in self.child_env().items() if not k.startswith(prefix)}
+        env[f"{prefix}DATABASE_URL"] = self.database_url(service)
+        return env
 
     def child_env(self, **extra: str) -> dict[str, str]:
         """The environment of a service process: this run's database and namespace only.

@@ -28,6 +28,7 @@ from typing import Any
 
 from bench import processes
 from bench.environment import BenchRun, admin_connection, delete_service_queues
+from bench.progress import per_second, poll_count
 from bench.report import Figure
 from scheduler.app import spec as scheduler_spec
 from scheduler.invitations.service import DEADLINE, timer_prefix
@@ -71,21 +72,11 @@ class ExpiriesResult:
 
 
 def scheduler_settings(run: BenchRun) -> SchedulerSettings:
-    return SchedulerSettings(
-        _env_file=None,
-        admin_database_url=run.admin_url,
-        database_name=run.database,
-        amqp_url=run.amqp_url,
-        broker_namespace=run.namespace,
-        jwt_secret=run.jwt_secret,
-        database_url=run.database_url(SERVICE),
-    )
+    return run.service_settings(SchedulerSettings, SERVICE)
 
 
 def _child_env(run: BenchRun, plan: ExpiriesPlan) -> dict[str, str]:
-    # A developer's SCHEDULER_* settings must not leak into the run.
-    env = {k: v for k, v in run.child_env().items() if not k.startswith("SCHEDULER_")}
-    env["SCHEDULER_DATABASE_URL"] = run.database_url(SERVICE)
+    env = run.service_env(SERVICE)
     if plan.batch_size is not None:
         env["SCHEDULER_TIMER_BATCH_SIZE"] = str(plan.batch_size)
     return env
@@ -157,29 +148,19 @@ async def measure(run: BenchRun, plan: ExpiriesPlan) -> ExpiriesResult:
             cpu = server.cpu_seconds()
             seed_s = await _seed(run, plan)
             seeded_at = time.time()
-            timeline: list[tuple[float, int]] = []
             poller = await admin_connection(run)
             try:
-                deadline = time.monotonic() + plan.timeout_s
-                while True:
-                    count = int(
-                        await poller.fetchval(
-                            "SELECT count(*) FROM scheduler.outbox WHERE event_type = $1",
-                            EVENT_TYPE,
-                        )
-                    )
-                    now = time.time()
-                    timeline.append((round(now - seeded_at, 3), count))
-                    if count >= plan.invitations:
-                        break
-                    server.check_alive()
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(
-                            f"{count:,} of {plan.invitations:,} invitations expired after "
-                            f"{plan.timeout_s:.0f} s"
-                        )
-                    await asyncio.sleep(plan.poll_interval_s)
-                finished_at = now
+                timeline, finished_at = await poll_count(
+                    poller,
+                    "SELECT count(*) FROM scheduler.outbox WHERE event_type = $1",
+                    EVENT_TYPE,
+                    target=plan.invitations,
+                    child=server,
+                    since=seeded_at,
+                    timeout_s=plan.timeout_s,
+                    interval_s=plan.poll_interval_s,
+                    what="invitations expired",
+                )
                 scheduler_cpu_s = server.cpu_seconds() - cpu
                 first_claim = float(
                     await poller.fetchval(
@@ -212,10 +193,6 @@ async def measure(run: BenchRun, plan: ExpiriesPlan) -> ExpiriesResult:
         await delete_service_queues(run, SERVICE, settings)
     if not_done or states.get("sent") or states.get("opened"):
         raise RuntimeError(f"not every invitation expired: {states}, {not_done} timers not done")
-    # Every second of the timeline is enough for the JSON.
-    per_second: dict[int, tuple[float, int]] = {}
-    for at, count in timeline:
-        per_second.setdefault(int(at), (at, count))
     return ExpiriesResult(
         invitations=plan.invitations,
         batch_size=plan.batch_size or settings.timer_batch_size,
@@ -225,7 +202,7 @@ async def measure(run: BenchRun, plan: ExpiriesPlan) -> ExpiriesResult:
         scheduler_cpu_s=scheduler_cpu_s,
         published_at_end=published,
         states=states,
-        timeline=[*per_second.values(), timeline[-1]],
+        timeline=per_second(timeline),
         disturbances=disturbances,
     )
 

@@ -237,8 +237,7 @@ async def _endpoint(run: BenchRun, plan: SlotsPlan, world: _World) -> tuple[list
     await bootstrap(settings, scheduler_spec.extensions)
     await asyncio.to_thread(upgrade, settings, scheduler_spec)
     job_id = await _seed(run, plan, world)
-    env = {k: v for k, v in run.child_env().items() if not k.startswith("SCHEDULER_")}
-    env["SCHEDULER_DATABASE_URL"] = run.database_url(SERVICE)
+    env = run.service_env(SERVICE)
     port = processes.free_port()
     body = {
         "job_id": str(job_id),

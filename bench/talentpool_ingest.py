@@ -31,6 +31,7 @@ from typing import Any
 from bench import processes
 from bench.emails import EventPublisher
 from bench.environment import BenchRun, admin_connection, delete_service_queues
+from bench.progress import per_second, poll_count
 from bench.report import Figure
 from shared.bootstrap import bootstrap
 from shared.events.envelope import CloudEvent, EventData
@@ -99,21 +100,11 @@ class IngestResult:
 
 
 def talentpool_settings(run: BenchRun) -> TalentpoolSettings:
-    return TalentpoolSettings(
-        _env_file=None,
-        admin_database_url=run.admin_url,
-        database_name=run.database,
-        amqp_url=run.amqp_url,
-        broker_namespace=run.namespace,
-        jwt_secret=run.jwt_secret,
-        database_url=run.database_url(SERVICE),
-    )
+    return run.service_settings(TalentpoolSettings, SERVICE)
 
 
 def _child_env(run: BenchRun, plan: IngestPlan) -> dict[str, str]:
-    # A developer's TALENTPOOL_* settings must not leak into the run.
-    env = {k: v for k, v in run.child_env().items() if not k.startswith("TALENTPOOL_")}
-    env["TALENTPOOL_DATABASE_URL"] = run.database_url(SERVICE)
+    env = run.service_env(SERVICE)
     # No pipeline runs here: the matcher finds it unreachable and waits, as it would in
     # production while the pipeline is down; ingestion does not depend on it.
     env["TALENTPOOL_PIPELINE_URL"] = f"http://127.0.0.1:{processes.free_port()}"
@@ -306,26 +297,17 @@ async def measure(run: BenchRun, plan: IngestPlan) -> IngestResult:
                 port=port,
             ) as server:
                 cpu = server.cpu_seconds()
-                started = time.time()
-                timeline: list[tuple[float, int]] = []
-                deadline = time.monotonic() + plan.timeout_s
-                while True:
-                    count = int(
-                        await poller.fetchval(
-                            "SELECT count(*) FROM talentpool.inbox WHERE handler = $1", INGEST
-                        )
-                    )
-                    now = time.time()
-                    timeline.append((round(now - started, 3), count))
-                    if count >= plan.events:
-                        break
-                    server.check_alive()
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(
-                            f"{count:,} of {plan.events:,} events handled after "
-                            f"{plan.timeout_s:.0f} s"
-                        )
-                    await asyncio.sleep(plan.poll_interval_s)
+                timeline, now = await poll_count(
+                    poller,
+                    "SELECT count(*) FROM talentpool.inbox WHERE handler = $1",
+                    INGEST,
+                    target=plan.events,
+                    child=server,
+                    since=time.time(),
+                    timeout_s=plan.timeout_s,
+                    interval_s=plan.poll_interval_s,
+                    what="events handled",
+                )
                 talentpool_cpu_s = server.cpu_seconds() - cpu
                 disturbances = server.disturbances()
                 batches_split = server.log_path.read_text(errors="replace").count(
@@ -351,9 +333,6 @@ async def measure(run: BenchRun, plan: IngestPlan) -> IngestResult:
             f"{profiles:,} profiles (expected {plan.candidates:,}) and {entries:,} timeline "
             f"entries (expected {expected_entries:,})"
         )
-    per_second: dict[int, tuple[float, int]] = {}
-    for at, count in timeline:
-        per_second.setdefault(int(at), (at, count))
     return IngestResult(
         events=plan.events,
         candidates=plan.candidates,
@@ -363,7 +342,7 @@ async def measure(run: BenchRun, plan: IngestPlan) -> IngestResult:
         profiles=profiles,
         timeline_entries=entries,
         batches_split=batches_split,
-        timeline=[*per_second.values(), timeline[-1]],
+        timeline=per_second(timeline),
         disturbances=disturbances,
     )
 

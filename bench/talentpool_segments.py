@@ -252,24 +252,12 @@ class _CachingKeyring(Keyring):
 
 
 def talentpool_settings(run: BenchRun) -> TalentpoolSettings:
-    return TalentpoolSettings(
-        _env_file=None,
-        admin_database_url=run.admin_url,
-        database_name=run.database,
-        amqp_url=run.amqp_url,
-        broker_namespace=run.namespace,
-        jwt_secret=run.jwt_secret,
-        database_url=run.database_url(SERVICE),
+    return run.service_settings(
+        TalentpoolSettings,
+        SERVICE,
         pii_keys={PII_KEY_ID: run.pii_key},
         pii_index_key=run.pii_index_key,
     )
-
-
-def _child_env(run: BenchRun) -> dict[str, str]:
-    # A developer's TALENTPOOL_* settings must not leak into the run.
-    env = {k: v for k, v in run.child_env().items() if not k.startswith("TALENTPOOL_")}
-    env["TALENTPOOL_DATABASE_URL"] = run.database_url(SERVICE)
-    return env
 
 
 def _weighted(rng: random.Random, pairs: list[tuple[Any, int]]) -> Any:
@@ -462,7 +450,7 @@ async def measure(run: BenchRun, plan: SegmentsPlan) -> SegmentsResult:
             processes.service(
                 "talentpool-segments",
                 SERVICE,
-                env=_child_env(run),
+                env=run.service_env(SERVICE),
                 workdir=run.workdir,
                 port=port,
             ) as server,
