@@ -14,6 +14,7 @@ from shared.events.pipeline import (
     ApplicationCreatedV1,
     ApprovalEscalatedV1,
     ApprovalRequestedV1,
+    CandidateChangedV1,
     HumanReviewRequestedV1,
     JobChangedV1,
     MessagePostedV1,
@@ -50,6 +51,7 @@ from shared.events.talentpool import (
 CATALOG: tuple[type[EventData], ...] = (
     StageChangedV1,
     ApplicationCreatedV1,
+    CandidateChangedV1,
     ResultReleasedV1,
     ApprovalRequestedV1,
     ApprovalEscalatedV1,

@@ -73,6 +73,23 @@ class ApplicationCreatedV1(EventData):
     occurred_at: AwareDatetime
 
 
+class CandidateChangedV1(EventData):
+    event_type = "pipeline.candidate_changed.v1"
+    producer = "pipeline"
+    summary = (
+        "Staff corrected a candidate's name, email, phone or language. The event names the "
+        "fields, never their values: a service that keeps a copy reads the candidate's contact "
+        "again from the pipeline."
+    )
+
+    candidate_id: UUID
+    changed: list[Literal["full_name", "email", "phone", "locale"]] = Field(
+        min_length=1, examples=[["email", "phone"]]
+    )
+    actor: Actor
+    occurred_at: AwareDatetime
+
+
 class ResultReleasedV1(EventData):
     event_type = "pipeline.result_released.v1"
     producer = "pipeline"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -201,6 +202,167 @@ async def test_contact_data_is_hidden_from_those_who_may_not_see_the_application
     assert_problem(anonymous, 401, "unauthorized")
     assert_problem(unknown, 404, "not-found")
     assert "li@example.com" not in other_hr.text
+
+
+# -- correcting contact data -----------------------------------------------------------------
+
+
+async def _correct(pipeline: Running, application_id: str, body: Any, **options: Any) -> Any:
+    return await pipeline.client.patch(
+        f"/v1/applications/{application_id}/candidate",
+        json=body,
+        headers=options.get("headers", auth("hr", HR)),
+    )
+
+
+async def _changed_events(db: asyncpg.Connection) -> list[dict[str, Any]]:
+    rows = await db.fetch(
+        "SELECT payload FROM pipeline.outbox WHERE event_type = $1 ORDER BY id",
+        "pipeline.candidate_changed.v1",
+    )
+    return [json.loads(row["payload"]) for row in rows]
+
+
+async def test_staff_correct_a_candidates_email_phone_and_language(
+    pipeline: Running, db: asyncpg.Connection
+) -> None:
+    first_job = await create_job(pipeline.client, title="First")
+    second_job = await create_job(pipeline.client, title="Second")
+    application = (await _apply(pipeline, first_job["id"], "li.lei@exmaple.com")).json()
+
+    response = await _correct(
+        pipeline,
+        application["id"],
+        {"email": " Li.Lei@Example.com", "phone": "138 1234 5678", "locale": "en"},
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
+    corrected = response.json()
+    assert (corrected["email"], corrected["phone"], corrected["locale"]) == (
+        "li.lei@example.com",
+        "+8613812345678",
+        "en",
+    )
+    assert corrected["full_name"] == "Li Lei"
+    assert await _contact(pipeline, application["id"]) == corrected
+    # Recognised by the new email from now on, and no longer by the old one.
+    again = await _apply(pipeline, second_job["id"], "li.lei@example.com")
+    assert again.json()["candidate_id"] == application["candidate_id"]
+    other = await _apply(pipeline, second_job["id"], "li.lei@exmaple.com")
+    assert other.json()["candidate_id"] != application["candidate_id"]
+    [event] = await _changed_events(db)
+    assert event["subject"] == application["candidate_id"]
+    assert event["data"]["changed"] == ["email", "phone", "locale"]
+    assert event["data"]["actor"] == {"kind": "hr", "id": HR}
+    # The event names the fields, never the values.
+    assert "example.com" not in json.dumps(event) and "1381234" not in json.dumps(event)
+    row = await db.fetchrow(
+        "SELECT email_ciphertext FROM pipeline.candidates WHERE id = $1",
+        uuid.UUID(application["candidate_id"]),
+    )
+    assert b"li.lei" not in row["email_ciphertext"]
+
+
+async def test_a_phone_is_removed_and_a_name_corrected(
+    pipeline: Running, db: asyncpg.Connection
+) -> None:
+    job = await create_job(pipeline.client)
+    application = (await _apply(pipeline, job["id"], "li@example.com", phone="13812345678")).json()
+
+    response = await _correct(
+        pipeline,
+        application["id"],
+        {"phone": None, "full_name": "Li Lei (李雷)"},
+        headers=auth("admin", "admin-zoe"),
+    )
+
+    assert response.status_code == 200, response.text
+    assert (response.json()["phone"], response.json()["full_name"]) == (None, "Li Lei (李雷)")
+    assert await db.fetchval("SELECT phone_index FROM pipeline.candidates") is None
+    [event] = await _changed_events(db)
+    assert event["data"]["changed"] == ["full_name", "phone"]
+    assert event["data"]["actor"] == {"kind": "admin", "id": "admin-zoe"}
+
+
+async def test_a_correction_that_changes_nothing_tells_nobody(
+    pipeline: Running, db: asyncpg.Connection
+) -> None:
+    job = await create_job(pipeline.client)
+    application = (await _apply(pipeline, job["id"], "li@example.com")).json()
+
+    response = await _correct(pipeline, application["id"], {"email": "LI@example.com"})
+
+    assert response.status_code == 200, response.text
+    assert await _changed_events(db) == []
+
+
+async def test_another_candidates_email_or_phone_is_refused(
+    pipeline: Running, db: asyncpg.Connection
+) -> None:
+    job = await create_job(pipeline.client)
+    li = (await _apply(pipeline, job["id"], "li@example.com")).json()
+    await _apply(pipeline, job["id"], "han@example.com", phone="13812345678", name="Han Meimei")
+
+    email = await _correct(pipeline, li["id"], {"email": "han@example.com"})
+    phone = await _correct(pipeline, li["id"], {"phone": "+86 138 1234 5678"})
+
+    assert_problem(email, 409, "contact-in-use")
+    assert_problem(phone, 409, "contact-in-use")
+    assert "Han" not in email.text and "han@" not in email.text
+    assert (await _contact(pipeline, li["id"]))["email"] == "li@example.com"
+    assert await _changed_events(db) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, None),
+        ({"email": None}, "email"),
+        ({"full_name": None}, "full_name"),
+        ({"locale": "fr"}, "locale"),
+        ({"email": "not-an-address"}, "email"),
+        ({"phone": "call me"}, "phone"),
+        ({"full_name": ""}, "full_name"),
+        ({"nickname": "Lei"}, "nickname"),
+    ],
+)
+async def test_a_bad_correction_is_a_422_naming_its_field(
+    pipeline: Running, body: dict[str, Any], field: str | None
+) -> None:
+    job = await create_job(pipeline.client)
+    application = (await _apply(pipeline, job["id"], "li@example.com")).json()
+
+    response = await _correct(pipeline, application["id"], body)
+
+    problem = assert_problem(response, 422, "validation-error")
+    if field is not None:
+        assert field in [error["field"] for error in problem["errors"]]
+    assert "li@example.com" not in response.text
+
+
+async def test_only_those_who_may_see_the_application_correct_its_candidate(
+    pipeline: Running, db: asyncpg.Connection
+) -> None:
+    job = await create_job(pipeline.client)
+    application = (await _apply(pipeline, job["id"], "li@example.com")).json()
+    body = {"email": "li.lei@example.com"}
+
+    other_hr = await _correct(pipeline, application["id"], body, headers=auth("hr", "hr-bob"))
+    interviewer = await _correct(
+        pipeline, application["id"], body, headers=auth("interviewer", "iv-dan")
+    )
+    anonymous = await pipeline.client.patch(
+        f"/v1/applications/{application['id']}/candidate", json=body
+    )
+    unknown = await _correct(pipeline, str(uuid.uuid4()), body, headers=auth("admin", "a"))
+
+    assert_problem(other_hr, 404, "not-found")
+    assert_problem(interviewer, 403, "forbidden")
+    assert_problem(anonymous, 401, "unauthorized")
+    assert_problem(unknown, 404, "not-found")
+    assert (await _contact(pipeline, application["id"]))["email"] == "li@example.com"
+    assert await _changed_events(db) == []
 
 
 # -- key rotation ----------------------------------------------------------------------------

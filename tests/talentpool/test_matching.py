@@ -5,6 +5,7 @@ the pipeline is unreachable the matcher waits and the service stays ready."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
@@ -18,6 +19,7 @@ import httpx
 from aio_pika.abc import AbstractRobustConnection
 
 from pipeline.app import spec as pipeline_spec
+from shared.events.pipeline import Actor, CandidateChangedV1
 from shared.http.app import create_app
 from talentpool.app import spec as talentpool_spec
 from talentpool.profiles.matching import best_match
@@ -28,6 +30,7 @@ from tests.support.running import Running, running, wait_for
 from tests.support.tcp_proxy import tcp_proxy
 from tests.support.tokens import auth
 from tests.talentpool.profiles_support import AS_ADMIN, AnApplication, deliver_all, keyring
+from tests.talentpool.tags_support import event
 
 
 @dataclass
@@ -245,3 +248,82 @@ def test_a_phone_match_counts_when_no_email_matches_and_nothing_matches_nothing(
     assert best_match(fresh, [fresh, by_phone]) == (by_phone, "phone")
     assert best_match(fresh, [fresh, _profile_like(1, b"z", b"q")]) is None
     assert best_match(_profile_like(2, None, None), [by_phone]) is None
+
+
+async def _correct(source: Pipeline, candidate_id: uuid.UUID, body: dict[str, Any]) -> None:
+    """Staff correct the candidate through one of their applications in the pipeline."""
+    listed = await source.client.get(
+        "/v1/applications", params={"candidate_id": str(candidate_id)}, headers=auth("admin", "a")
+    )
+    application_id = listed.json()["items"][0]["id"]
+    response = await source.client.patch(
+        f"/v1/applications/{application_id}/candidate", json=body, headers=auth("admin", "a")
+    )
+    assert response.status_code == 200, response.text
+
+
+async def test_a_contact_corrected_in_the_pipeline_is_read_again(
+    amqp: AbstractRobustConnection,
+) -> None:
+    async with pipeline() as source, pool(source.url) as service:
+        candidate_id = await source.apply(email="han.meimei@exmaple.com", phone="13812345678")
+        before = await _read(service, candidate_id)
+
+        await _correct(source, candidate_id, {"email": "han.meimei@example.com", "phone": None})
+
+        async def corrected() -> dict[str, Any] | None:
+            found = await _profile(service, candidate_id)
+            return found if found and found["email"] == "han.meimei@example.com" else None
+
+        after = await wait_for(corrected, timeout=30, what="the contact read again")
+        by_email = await service.client.get(
+            "/v1/profiles", params={"email": "han.meimei@example.com"}, headers=AS_ADMIN
+        )
+        by_old = await service.client.get(
+            "/v1/profiles", params={"email": "han.meimei@exmaple.com"}, headers=AS_ADMIN
+        )
+
+    assert after["id"] == before["id"]
+    assert after["phone"] is None
+    assert [p["id"] for p in by_email.json()["items"]] == [before["id"]]
+    assert by_old.json()["items"] == []
+
+
+async def test_profiles_hr_unmerged_are_not_merged_again_when_read_again(
+    amqp: AbstractRobustConnection, db: asyncpg.Connection
+) -> None:
+    """Two candidates with one email (imported before the pipeline normalized it) were merged by
+    the matcher and told apart by HR; a later correction of one makes the pool read it again,
+    and the same email must not merge them a second time."""
+    async with pipeline() as source, pool(source.url) as service:
+        known = await source.apply(email="wang.fang@example.com", name="王芳")
+        one = await _read(service, known)
+        legacy = await _legacy_candidate(db, email="WANG.FANG@Example.com", phone=None)
+        await deliver_all(amqp, AnApplication(candidate_id=legacy).applied())
+        await wait_for(lambda: _merged(service, legacy, one["id"]), timeout=30, what="the merge")
+        [merge] = (
+            await service.client.get(f"/v1/profiles/{one['id']}/merges", headers=AS_ADMIN)
+        ).json()["items"]
+        undone = await service.client.post(
+            f"/v1/profiles/{one['id']}/unmerge", json={"merge_id": merge["id"]}, headers=AS_ADMIN
+        )
+        assert undone.status_code == 200, undone.text
+
+        await deliver_all(
+            amqp,
+            event(
+                CandidateChangedV1(
+                    candidate_id=legacy,
+                    changed=["full_name"],
+                    actor=Actor(kind="hr", id="hr-alice"),
+                    occurred_at=datetime.now(UTC),
+                ),
+                subject=legacy,
+            ),
+        )
+        apart = await _read(service, legacy)
+        await asyncio.sleep(0.5)  # a few matcher rounds
+        again = await _profile(service, legacy)
+
+    assert apart["id"] == merge["from_profile_id"]
+    assert again is not None and again["id"] == apart["id"] and again["merged_into"] is None

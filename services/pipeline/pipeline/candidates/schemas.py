@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
 from pipeline.candidates.contacts import normalize_email, normalize_phone
 from shared.http.schemas import RequestModel, ResponseModel
@@ -35,6 +35,38 @@ class CandidateIn(RequestModel):
         description="The language the candidate is written to in (for a new candidate).",
         examples=["en"],
     )
+
+
+class CandidateUpdate(RequestModel):
+    """A correction of a candidate's data: only the fields given change. The email and the
+    phone are recognised again by their new values (another candidate's is refused)."""
+
+    full_name: str | None = Field(default=None, min_length=1, max_length=200, examples=["Li Lei"])
+    email: Email | None = Field(
+        default=None,
+        description="Validated and stored normalized, in lower case. It cannot be removed.",
+        examples=["li.lei@example.com"],
+    )
+    phone: Phone | None = Field(
+        default=None,
+        description="Validated and stored in E.164; `null` removes the number.",
+        examples=["+8613812345678"],
+    )
+    locale: Locale | None = Field(default=None, examples=["en"])
+
+    @field_validator("full_name", "email", "locale")
+    @classmethod
+    def _not_removed(cls, value: str | None) -> str | None:
+        # Only a value given is checked: ``null`` here would remove what every candidate has.
+        if value is None:
+            raise ValueError("cannot be removed")
+        return value
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> CandidateUpdate:
+        if not self.model_fields_set:
+            raise ValueError("give at least one of full_name, email, phone, locale")
+        return self
 
 
 class CandidateRead(ResponseModel):

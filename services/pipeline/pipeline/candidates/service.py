@@ -22,9 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pipeline.candidates.contacts import EMAIL_CONTEXT, PHONE_CONTEXT
 from pipeline.candidates.models import Candidate
-from pipeline.candidates.schemas import CandidateIn, CandidateRead, ContactRead
+from pipeline.candidates.schemas import CandidateIn, CandidateRead, CandidateUpdate, ContactRead
 from shared.crypto import Keyring
+from shared.events.pipeline import Actor, CandidateChangedV1
 from shared.key_rotation import reencrypt_columns
+from shared.problems import Problem, conflict
 from shared.unit import UnitOfWork
 
 _candidates = cast(sa.Table, Candidate.__table__)
@@ -194,6 +196,89 @@ async def read_contact(
         created_at=candidate.created_at,
         updated_at=candidate.updated_at,
     )
+
+
+async def update_contact(
+    *,
+    unit: UnitOfWork,
+    keyring: Keyring,
+    candidate_id: uuid.UUID,
+    body: CandidateUpdate,
+    actor: Actor,
+) -> CandidateRead:
+    """Correct a candidate's name, email, phone or language. A new email or phone gets its new
+    blind index, so the person is recognised by it from now on; one that another candidate has
+    is a 409 ``contact-in-use`` (naming nobody). When something changed, ``candidate_changed``
+    names the fields (never their values) for the services that keep a copy."""
+    session = unit.session
+    candidate = (
+        await session.execute(
+            sa.select(Candidate).where(Candidate.id == candidate_id).with_for_update()
+        )
+    ).scalar_one()
+    current = await read_contact(session=session, keyring=keyring, candidate_id=candidate_id)
+    given = body.model_dump(exclude_unset=True)
+    changed = [
+        name
+        for name in ("full_name", "email", "phone", "locale")
+        if name in given and given[name] != getattr(current, name)
+    ]
+    if not changed:
+        return current
+    # Both checked before anything is assigned (a query would flush a half-made change).
+    email: str | None = given["email"] if "email" in changed else None
+    phone: str | None = given.get("phone")
+    email_index = keyring.blind_index(email, context=EMAIL_CONTEXT) if email else None
+    phone_index = keyring.blind_index(phone, context=PHONE_CONTEXT) if phone else None
+    if email_index is not None:
+        await _refuse_taken(session, _c.email_index, email_index, candidate_id, "email address")
+    if "phone" in changed and phone_index is not None:
+        await _refuse_taken(session, _c.phone_index, phone_index, candidate_id, "phone number")
+    if email and email_index is not None:
+        candidate.email_index = email_index
+        candidate.email_ciphertext = keyring.encrypt(email, context=EMAIL_CONTEXT)
+    if "phone" in changed:
+        candidate.phone_index = phone_index
+        candidate.phone_ciphertext = (
+            keyring.encrypt(phone, context=PHONE_CONTEXT) if phone else None
+        )
+    if "full_name" in changed:
+        candidate.full_name = given["full_name"]
+    if "locale" in changed:
+        candidate.locale = given["locale"]
+    now = unit.clock.now()
+    candidate.updated_at = now
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        # Taken by a concurrent change or application between the check and the write.
+        raise _taken("email address or phone number") from None
+    await unit.emit(
+        CandidateChangedV1(
+            candidate_id=candidate_id, changed=changed, actor=actor, occurred_at=now
+        ),
+        subject=str(candidate_id),
+    )
+    return await read_contact(session=session, keyring=keyring, candidate_id=candidate_id)
+
+
+async def _refuse_taken(
+    session: AsyncSession,
+    column: sa.ColumnElement[bytes | None],
+    index: bytes,
+    candidate_id: uuid.UUID,
+    what: str,
+) -> None:
+    other = await session.scalar(
+        sa.select(_c.id).where(column == index, _c.id != candidate_id).limit(1)
+    )
+    if other is not None:
+        raise _taken(what)
+
+
+def _taken(what: str) -> Problem:
+    return conflict(f"Another candidate has this {what}.", slug="contact-in-use")
 
 
 async def read_contacts(

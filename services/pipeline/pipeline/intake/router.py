@@ -6,7 +6,7 @@ from starlette.responses import Response
 from pipeline.applications.dependencies import VisibleApplication
 from pipeline.applications.schemas import ApplicationRead
 from pipeline.candidates import service as candidates
-from pipeline.candidates.schemas import CandidateRead
+from pipeline.candidates.schemas import CandidateRead, CandidateUpdate
 from pipeline.intake import service
 from pipeline.intake.schemas import (
     ApplicationCreate,
@@ -15,8 +15,9 @@ from pipeline.intake.schemas import (
     BulkRowResult,
 )
 from pipeline.jobs.dependencies import VisibleJob
+from shared.events.pipeline import Actor
 from shared.http.app import json_response
-from shared.http.dependencies import IdempotencyDep, KeyringDep, Unit
+from shared.http.dependencies import IdempotencyDep, KeyringDep, Staff, Unit
 from shared.problems import conflict, error_responses
 
 router = APIRouter(tags=["applications"])
@@ -131,5 +132,53 @@ async def get_application_candidate(
     """Only through an application the caller may see; the answer must not be cached."""
     candidate = await candidates.read_contact(
         session=unit.session, keyring=keyring, candidate_id=application.candidate_id
+    )
+    return json_response(candidate, headers={"Cache-Control": "no-store"})
+
+
+@router.patch(
+    "/v1/applications/{application_id}/candidate",
+    response_model=CandidateRead,
+    summary="Correct the application's candidate: name, email, phone or language",
+    responses=error_responses(400, 401, 403, 404, 409, 413, 422),
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {
+                    "examples": {
+                        "email": {
+                            "summary": "A mistyped email address",
+                            "value": {"email": "li.lei@example.com"},
+                        },
+                        "phone": {
+                            "summary": "A new phone number, and English",
+                            "value": {"phone": "+8613812345678", "locale": "en"},
+                        },
+                        "no_phone": {"summary": "No phone any more", "value": {"phone": None}},
+                    }
+                }
+            }
+        }
+    },
+)
+async def update_application_candidate(
+    application: VisibleApplication,
+    body: CandidateUpdate,
+    principal: Staff,
+    unit: Unit,
+    keyring: KeyringDep,
+) -> Response:
+    """Through an application the caller may see (HR owning its job, or an admin), like the
+    read. Only the fields given change; the person is recognised by the new email or phone
+    from now on. 409 `contact-in-use`: another candidate has that email or phone (merging two
+    candidates is not done here). The answer is the candidate as now stored, not to be cached;
+    the other services are told which fields changed (`candidate_changed`), never the
+    values."""
+    candidate = await candidates.update_contact(
+        unit=unit,
+        keyring=keyring,
+        candidate_id=application.candidate_id,
+        body=body,
+        actor=Actor(kind=principal.role.value, id=principal.subject),
     )
     return json_response(candidate, headers={"Cache-Control": "no-store"})

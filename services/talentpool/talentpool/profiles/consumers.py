@@ -13,9 +13,10 @@ from typing import Any
 
 import talentpool.profiles.timers  # noqa: F401 - registers the engagement refresh
 from shared.events.envelope import EventData, ReceivedEvent
-from shared.events.pipeline import JobChangedV1
+from shared.events.pipeline import CandidateChangedV1, JobChangedV1
 from shared.unit import UnitOfWork
 from talentpool.consumers import handlers
+from talentpool.profiles import service
 from talentpool.profiles.ingestion import ingest
 from talentpool.timeline.facts import MAPPERS
 
@@ -27,7 +28,13 @@ async def ingest_batch(unit: UnitOfWork, events: list[ReceivedEvent[Any]]) -> No
     await ingest(unit, events)
 
 
+@handlers.on(CandidateChangedV1, name="talentpool.profiles.read_contacts_again")
+async def read_contacts_again(unit: UnitOfWork, event: ReceivedEvent[CandidateChangedV1]) -> None:
+    """Staff corrected the candidate's contact in the pipeline: the matcher reads it again."""
+    await service.read_contacts_again(unit.session, candidate_id=event.data.candidate_id)
+
+
 for _model in INGESTED:
     handlers.on_batch(_model, name=INGEST)(ingest_batch)
 
-__all__ = ["INGEST", "INGESTED", "handlers", "ingest_batch"]
+__all__ = ["INGEST", "INGESTED", "handlers", "ingest_batch", "read_contacts_again"]

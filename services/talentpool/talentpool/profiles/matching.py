@@ -288,6 +288,8 @@ class Matcher:
                 continue
             other, matched_by = match
             older, newer = sorted((profile, other), key=_age)
+            if await service.unmerged_before(session, older.id, newer.id):
+                continue  # HR said they are two people
             await service.merge(
                 session,
                 into=older,

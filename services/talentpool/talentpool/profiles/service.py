@@ -665,6 +665,37 @@ async def unmerge(
     return record
 
 
+async def unmerged_before(session: AsyncSession, one: uuid.UUID, other: uuid.UUID) -> bool:
+    """Whether HR undid a merge between these two profiles (either way): the matcher does not
+    merge them again, whatever their contacts say."""
+    pair = sa.or_(
+        sa.and_(ProfileMerge.into_profile_id == one, ProfileMerge.from_profile_id == other),
+        sa.and_(ProfileMerge.into_profile_id == other, ProfileMerge.from_profile_id == one),
+    )
+    found = await session.scalar(
+        sa.select(ProfileMerge.id).where(pair, ProfileMerge.undone_at.is_not(None)).limit(1)
+    )
+    return found is not None
+
+
+async def read_contacts_again(session: AsyncSession, *, candidate_id: uuid.UUID) -> int:
+    """The pipeline corrected this candidate's contact: the live profile holding them is read
+    again by the matcher (and matched by the new email or phone). Returns the profiles marked
+    (0 when the pool does not know the candidate or the person was anonymized)."""
+    holder = (
+        sa.select(ProfileMember.profile_id)
+        .where(ProfileMember.candidate_id == candidate_id)
+        .scalar_subquery()
+    )
+    result = await session.execute(
+        sa.update(Profile)
+        .where(Profile.id == holder, Profile.anonymized_at.is_(None))
+        .values(contacts_checked_at=None, contacts_claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(cast("sa.CursorResult[Any]", result).rowcount or 0)
+
+
 def merge_read(record: ProfileMerge) -> MergeRead:
     return MergeRead.model_validate(record)
 
