@@ -195,6 +195,26 @@ async def _consent_history(service: Running, profile_id: str) -> list[tuple[str,
     return [(c["purpose"], c["granted"]) for c in found.json()["items"]]
 
 
+async def _tag(
+    service: Running, profile_id: str, tag: str, body: dict[str, Any], status: int = 201
+) -> None:
+    response = await service.client.put(
+        f"/v1/profiles/{profile_id}/tags/{tag}", json=body, headers=AS_OWNER
+    )
+    assert response.status_code == status, response.text
+
+
+async def _answer(
+    service: Running, profile_id: str, purpose: str, granted: bool, source: str, status: int = 201
+) -> None:
+    response = await service.client.put(
+        f"/v1/profiles/{profile_id}/consents/{purpose}",
+        json={"granted": granted, "source": source},
+        headers=AS_OWNER,
+    )
+    assert response.status_code == status, response.text
+
+
 async def _unmerge(service: Running, into: str, merge_id: str) -> Any:
     return await service.client.post(
         f"/v1/profiles/{into}/unmerge", json={"merge_id": merge_id}, headers=AS_OWNER
@@ -211,24 +231,10 @@ async def test_unmerging_takes_back_the_tags_and_consents_the_merge_carried(
     other = await profile_of(talentpool, ignored.candidate_id)
     client = talentpool.client
     soon, later = (datetime.now(UTC) + timedelta(days=days) for days in (10, 40))
-    for profile_id, until in ((into["id"], soon), (other["id"], later)):
-        held = await client.put(
-            f"/v1/profiles/{profile_id}/tags/on_hold",
-            json={"until": until.isoformat()},
-            headers=AS_OWNER,
-        )
-        assert held.status_code == 201, held.text
-    for profile_id, granted in ((into["id"], False), (other["id"], True)):
-        answered = await client.put(
-            f"/v1/profiles/{profile_id}/consents/re_engagement",
-            json={"granted": granted, "source": "phone_call"},
-            headers=AS_OWNER,
-        )
-        assert answered.status_code == 201, answered.text
-    tagged = await client.put(
-        f"/v1/profiles/{other['id']}/tags/re_invite", json={}, headers=AS_OWNER
-    )
-    assert tagged.status_code == 201, tagged.text
+    for profile_id, until, granted in ((into["id"], soon, False), (other["id"], later, True)):
+        await _tag(talentpool, profile_id, "on_hold", {"until": until.isoformat()})
+        await _answer(talentpool, profile_id, "re_engagement", granted, "phone_call")
+    await _tag(talentpool, other["id"], "re_invite", {})
     own_consents = await _consents(talentpool, into["id"])
     merge = (await _merge(talentpool, into["id"], other["id"])).json()
     merged_tags = await _tags(talentpool, into["id"])
@@ -264,28 +270,12 @@ async def test_what_changed_after_a_merge_stays_when_it_is_undone(
     taken, ignored = await _two_people(amqp)
     into = await profile_of(talentpool, taken.candidate_id)
     other = await profile_of(talentpool, ignored.candidate_id)
-    client = talentpool.client
-    answered = await client.put(
-        f"/v1/profiles/{other['id']}/consents/talent_pool",
-        json={"granted": True, "source": "application_form"},
-        headers=AS_OWNER,
-    )
-    assert answered.status_code == 201, answered.text
-    tagged = await client.put(
-        f"/v1/profiles/{other['id']}/tags/re_invite", json={}, headers=AS_OWNER
-    )
-    assert tagged.status_code == 201, tagged.text
+    await _answer(talentpool, other["id"], "talent_pool", True, "application_form")
+    await _tag(talentpool, other["id"], "re_invite", {})
     merge = (await _merge(talentpool, into["id"], other["id"])).json()
     # After the merge HR confirm both with the person in front of them.
-    reconfirmed = await client.put(
-        f"/v1/profiles/{into['id']}/consents/talent_pool",
-        json={"granted": True, "source": "in_person"},
-        headers=AS_OWNER,
-    )
-    retagged = await client.put(
-        f"/v1/profiles/{into['id']}/tags/re_invite", json={"note": "asked"}, headers=AS_OWNER
-    )
-    assert (reconfirmed.status_code, retagged.status_code) == (200, 200), retagged.text
+    await _answer(talentpool, into["id"], "talent_pool", True, "in_person", status=200)
+    await _tag(talentpool, into["id"], "re_invite", {"note": "asked"}, status=200)
 
     assert (await _unmerge(talentpool, into["id"], merge["id"])).status_code == 200
 
