@@ -50,19 +50,26 @@ def receipt_signature(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def check_signature(body: bytes, signature: str | None, secret: str | None) -> None:
+    """When ``secret`` is set, ``body`` must be signed with it (compared in constant time);
+    raises ``ReceiptRejected`` (401) otherwise."""
+    if secret is None:
+        return
+    expected = receipt_signature(body, secret)
+    given = (signature or "").strip()
+    if not given:
+        raise ReceiptRejected(401, "The receipt signature is missing.")
+    if not hmac.compare_digest(expected.encode(), given.lower().encode()):
+        raise ReceiptRejected(401, "The receipt signature does not match.")
+
+
 def parse(
     body: bytes, signature: str | None, secret: str | None, *, statuses: Mapping[str, str]
 ) -> list[Receipt]:
     """The receipts in a provider's POST. When ``secret`` is set the body must be signed with
     it (compared in constant time). ``statuses`` maps the provider's statuses to ours. Raises
     ``ReceiptRejected``."""
-    if secret is not None:
-        expected = receipt_signature(body, secret)
-        given = (signature or "").strip()
-        if not given:
-            raise ReceiptRejected(401, "The receipt signature is missing.")
-        if not hmac.compare_digest(expected.encode(), given.lower().encode()):
-            raise ReceiptRejected(401, "The receipt signature does not match.")
+    check_signature(body, signature, secret)
     try:
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError):

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Path, Query, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from notifier.channels import bounces
 from notifier.channels import email as email_channel
 from notifier.channels import sms as sms_channel
 from notifier.channels.receipts import ReceiptRejected
@@ -23,6 +24,7 @@ from notifier.tracking.dependencies import (
 )
 from notifier.tracking.links import BadLink
 from notifier.tracking.schemas import (
+    DSN_BODY,
     EMAIL_RECEIPTS_BODY,
     MAX_RECEIPTS,
     SMS_RECEIPTS_BODY,
@@ -306,6 +308,50 @@ async def email_receipts(
         raise _rejected(
             ReceiptRejected(422, f"receipts: at most {MAX_RECEIPTS} receipts per request.")
         )
+    accepted, held = await service.apply_receipts(
+        unit, receipts, channel="email", source=service.EMAIL_SOURCE
+    )
+    return ReceiptsAccepted(accepted=accepted, held=held)
+
+
+@router.post(
+    "/v1/receipts/email/dsn",
+    tags=["tracking"],
+    response_model=ReceiptsAccepted,
+    summary="A bounce report (delivery status notification) from the return-path mailbox",
+    responses=error_responses(401, 413, 422, 503),
+    openapi_extra={"requestBody": DSN_BODY},
+)
+async def email_bounce_report(
+    request: Request,
+    unit: Unit,
+    settings: Settings,
+    x_signature: Annotated[
+        str | None,
+        Header(
+            description="`sha256=<hex HMAC-SHA256 of the body>` with the email receipt secret.",
+            examples=["sha256=5d41402abc4b2a76b9719d911017c592"],
+        ),
+    ] = None,
+) -> ReceiptsAccepted:
+    """For whatever reads the mailbox bounces come back to: post each report as it came. A
+    `failed` recipient bounces the email the report returns the Message-ID of (reason: the
+    status code, such as `5.1.1`), `delivered` or `relayed` marks it delivered, `delayed` says
+    nothing yet. The same report posted twice is recorded once."""
+    secret = settings.email_receipt_secret
+    if secret is None and settings.environment == "production":
+        raise service_unavailable(
+            "Email receipts are not configured (NOTIFIER_EMAIL_RECEIPT_SECRET)."
+        )
+    try:
+        receipts = bounces.parse_report(
+            await request.body(),
+            x_signature,
+            secret.get_secret_value() if secret is not None else None,
+            received_at=unit.clock.now(),
+        )
+    except ReceiptRejected as rejected:
+        raise _rejected(rejected) from None
     accepted, held = await service.apply_receipts(
         unit, receipts, channel="email", source=service.EMAIL_SOURCE
     )

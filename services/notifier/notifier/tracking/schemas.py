@@ -161,3 +161,27 @@ EMAIL_RECEIPTS_BODY = _receipts_body(
     "<0193b0a5-7a8b-7c9d-8e0f-1a2b3c4d5e6f@notifier.example.com>",
     "5.1.1 mailbox unavailable",
 )
+
+_DSN_EXAMPLE = (
+    "From: MAILER-DAEMON@mx.example.com\r\n"
+    "Date: Mon, 02 Mar 2026 09:00:05 +0800\r\n"
+    "MIME-Version: 1.0\r\n"
+    'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+    "--B\r\nContent-Type: message/delivery-status\r\n\r\n"
+    "Reporting-MTA: dns; mx.example.com\r\n\r\n"
+    "Final-Recipient: rfc822; li.lei@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
+    "--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+    "Message-ID: <0193b0a5-7a8b-7c9d-8e0f-1a2b3c4d5e6f@notifier.example.com>\r\n\r\n"
+    "--B--\r\n"
+)
+DSN_BODY: dict[str, Any] = {
+    "required": True,
+    "description": "The bounce report as the mail server sent it (RFC 3464 "
+    "multipart/report), unchanged.",
+    "content": {
+        "message/rfc822": {
+            "schema": {"type": "string", "format": "binary"},
+            "examples": {"bounce": {"summary": "A hard bounce", "value": _DSN_EXAMPLE}},
+        }
+    },
+}
