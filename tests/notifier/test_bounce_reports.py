@@ -141,3 +141,20 @@ async def test_what_is_not_a_report_about_one_of_our_emails_is_a_422(
 
     problem = assert_problem(response, 422, "validation-error")
     assert missing in problem["detail"] or missing in str(problem.get("errors"))
+
+
+async def test_in_production_reports_are_refused_until_a_secret_is_set(
+    db: asyncpg.Connection,
+) -> None:
+    _, delivery_id = await sent_delivery(db, provider_message_id=MESSAGE_ID)
+
+    async with tracking_api(
+        environment="production",
+        link_secret="a-production-link-secret",
+        pipeline_token="a-production-service-token",
+    ) as prod:
+        response = await post(prod, report(), secret=None)
+
+    problem = assert_problem(response, 503, "unavailable")
+    assert "NOTIFIER_EMAIL_RECEIPT_SECRET" in problem["detail"]
+    assert (await delivery(db, delivery_id))["status"] == "sent"

@@ -352,32 +352,43 @@ async def test_two_bulk_adds_of_the_same_tag_at_once_record_one_addition_each(
     ) == len(people)
 
 
+async def _add(
+    pool: Running,
+    person: Person,
+    until: datetime,
+    *,
+    hold: tuple[asyncio.Event, asyncio.Event] | None = None,
+) -> int:
+    """HR add ``re_invite`` until ``until`` in a transaction of their own. With ``hold``
+    (signalled, release) it signals once the tag row is written and waits, uncommitted, until
+    released."""
+    async with pool.runtime.db.transaction() as session:
+        changed = await service.apply(
+            pool.runtime.unit(session),
+            profile_ids=[person.profile_id],
+            tag="re_invite",
+            action="add",
+            source="manual",
+            actor=OWNER,
+            until=until,
+        )
+        if hold is not None:
+            signalled, release = hold
+            signalled.set()
+            await release.wait()
+    return changed
+
+
 async def test_an_add_that_waited_for_a_concurrent_identical_add_changes_nothing(
     pool: Running, db: asyncpg.Connection
 ) -> None:
     person = await a_person(db)
     first_done, release = asyncio.Event(), asyncio.Event()
 
-    async def add(*, hold: bool) -> int:
-        async with pool.runtime.db.transaction() as session:
-            changed = await service.apply(
-                pool.runtime.unit(session),
-                profile_ids=[person.profile_id],
-                tag="re_invite",
-                action="add",
-                source="manual",
-                actor=OWNER,
-                until=IN_A_MONTH,
-            )
-            if hold:  # the tag row inserted, not yet committed
-                first_done.set()
-                await release.wait()
-        return changed
-
-    first = asyncio.create_task(add(hold=True))
+    first = asyncio.create_task(_add(pool, person, IN_A_MONTH, hold=(first_done, release)))
     await first_done.wait()
     # The second finds no row (the first's is not committed) and runs into it when inserting.
-    second = asyncio.create_task(add(hold=False))
+    second = asyncio.create_task(_add(pool, person, IN_A_MONTH))
     await blocked_or_done(db, second)
     release.set()
     changed = list(await asyncio.gather(first, second))
@@ -396,25 +407,9 @@ async def test_an_add_that_waited_for_a_concurrent_add_with_another_date_changes
     first_done, release = asyncio.Event(), asyncio.Event()
     later = IN_A_MONTH + timedelta(days=30)
 
-    async def add(until: datetime, *, hold: bool) -> int:
-        async with pool.runtime.db.transaction() as session:
-            changed = await service.apply(
-                pool.runtime.unit(session),
-                profile_ids=[person.profile_id],
-                tag="re_invite",
-                action="add",
-                source="manual",
-                actor=OWNER,
-                until=until,
-            )
-            if hold:
-                first_done.set()
-                await release.wait()
-        return changed
-
-    first = asyncio.create_task(add(IN_A_MONTH, hold=True))
+    first = asyncio.create_task(_add(pool, person, IN_A_MONTH, hold=(first_done, release)))
     await first_done.wait()
-    second = asyncio.create_task(add(later, hold=False))
+    second = asyncio.create_task(_add(pool, person, later))
     await blocked_or_done(db, second)
     release.set()
 

@@ -30,7 +30,6 @@ from typing import Any, cast
 
 import httpx
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 from notifier.channels.base import Attachment, Channel, OutgoingMessage, SendResult
 from notifier.channels.registry import build_channels, close_channels
@@ -72,9 +71,6 @@ _STORE_CONTENT = (
     )
 )
 FLUSH_BATCH = 500
-# Ids given as one array parameter: one statement whatever their number (an IN list is a new
-# statement, prepared again, for every count).
-_IDS = ARRAY(UUID(as_uuid=True))
 
 
 @dataclass(frozen=True)
@@ -347,7 +343,9 @@ class Dispatcher:
         assert self._keyring is not None, "the dispatcher was not started"
         ids = list({item.notification_id for item in claimed})
         rows = await session.execute(
-            sa.select(_notifications).where(_n.id == sa.any_(sa.bindparam("ids", ids, type_=_IDS)))
+            sa.select(_notifications).where(
+                _n.id == sa.any_(sa.bindparam("ids", ids, type_=lifecycle.IDS))
+            )
         )
         batch.notifications = {row.id: row for row in rows}
         people: list[tuple[str, str]] = []

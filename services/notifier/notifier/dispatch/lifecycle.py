@@ -45,8 +45,9 @@ _deliveries = cast(sa.Table, Delivery.__table__)
 _notifications = cast(sa.Table, Notification.__table__)
 _events = cast(sa.Table, DeliveryEvent.__table__)
 _held = cast(sa.Table, HeldReceipt.__table__)
-# Ids as one array parameter: one prepared statement whatever their number.
-_IDS = ARRAY(UUID(as_uuid=True))
+# Ids as one array parameter (the dispatcher's too): one prepared statement whatever their
+# number, where an IN list is a new statement, prepared again, for every count.
+IDS = ARRAY(UUID(as_uuid=True))
 
 # A provider's receipts are kept this long for a send not recorded yet (then housekeeping
 # deletes them): far longer than a send takes to record, short enough to hold little.
@@ -243,7 +244,7 @@ async def _apply_statuses(
                 _n.job_id,
                 _n.candidate_id,
                 _n.status,
-            ).where(_n.id == sa.any_(sa.bindparam("ids", notification_ids, type_=_IDS)))
+            ).where(_n.id == sa.any_(sa.bindparam("ids", notification_ids, type_=IDS)))
         )
     }
     reached = [
@@ -256,7 +257,7 @@ async def _apply_statuses(
         await unit.session.execute(
             sa.update(_notifications)
             .where(
-                _n.id == sa.any_(sa.bindparam("ids", list(set(reached)), type_=_IDS)),
+                _n.id == sa.any_(sa.bindparam("ids", list(set(reached)), type_=IDS)),
                 _n.status == "pending",
             )
             .values(status="sent", first_sent_at=now, updated_at=now)

@@ -8,12 +8,14 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request
+from pydantic import SecretStr
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from notifier.channels import bounces
 from notifier.channels import email as email_channel
 from notifier.channels import sms as sms_channel
-from notifier.channels.receipts import ReceiptRejected
+from notifier.channels.receipts import Receipt, ReceiptRejected
+from notifier.settings import NotifierSettings
 from notifier.tracking import inbox, pages, service
 from notifier.tracking.dependencies import (
     CandidateInbox,
@@ -39,6 +41,7 @@ from shared.http.app import json_response
 from shared.http.dependencies import Unit
 from shared.http.pagination import Page, PageQuery
 from shared.problems import Problem, error_responses, not_found, service_unavailable
+from shared.unit import UnitOfWork
 
 router = APIRouter()
 
@@ -226,6 +229,37 @@ async def unsubscribe(
 # SMS delivery receipts
 
 
+ReceiptSignature = Annotated[
+    str | None,
+    Header(
+        description="`sha256=<hex HMAC-SHA256 of the body>` with the receipt secret.",
+        examples=["sha256=5d41402abc4b2a76b9719d911017c592"],
+    ),
+]
+
+
+def _receipt_secret(
+    secret: SecretStr | None, settings: NotifierSettings, what: str, variable: str
+) -> str | None:
+    """The secret receipts must be signed with; none outside production takes them unsigned.
+    In production a missing one is a 503: unsigned receipts would let anyone mark our messages
+    undelivered."""
+    if secret is None and settings.environment == "production":
+        raise service_unavailable(f"{what} are not configured ({variable}).")
+    return secret.get_secret_value() if secret is not None else None
+
+
+async def _record(
+    unit: UnitOfWork, receipts: list[Receipt], *, channel: str, source: str
+) -> ReceiptsAccepted:
+    if len(receipts) > MAX_RECEIPTS:
+        raise _rejected(
+            ReceiptRejected(422, f"receipts: at most {MAX_RECEIPTS} receipts per request.")
+        )
+    accepted, held = await service.apply_receipts(unit, receipts, channel=channel, source=source)
+    return ReceiptsAccepted(accepted=accepted, held=held)
+
+
 @router.post(
     "/v1/receipts/sms",
     tags=["tracking"],
@@ -235,37 +269,16 @@ async def unsubscribe(
     openapi_extra={"requestBody": SMS_RECEIPTS_BODY},
 )
 async def sms_receipts(
-    request: Request,
-    unit: Unit,
-    settings: Settings,
-    x_signature: Annotated[
-        str | None,
-        Header(
-            description="`sha256=<hex HMAC-SHA256 of the body>` with the receipt secret.",
-            examples=["sha256=5d41402abc4b2a76b9719d911017c592"],
-        ),
-    ] = None,
+    request: Request, unit: Unit, settings: Settings, x_signature: ReceiptSignature = None
 ) -> ReceiptsAccepted:
-    secret = settings.sms_receipt_secret
-    if secret is None and settings.environment == "production":
-        # Unsigned receipts would let anyone mark our messages undelivered.
-        raise service_unavailable("SMS receipts are not configured (NOTIFIER_SMS_RECEIPT_SECRET).")
+    secret = _receipt_secret(
+        settings.sms_receipt_secret, settings, "SMS receipts", "NOTIFIER_SMS_RECEIPT_SECRET"
+    )
     try:
-        receipts = sms_channel.parse_receipts(
-            await request.body(),
-            x_signature,
-            secret.get_secret_value() if secret is not None else None,
-        )
+        receipts = sms_channel.parse_receipts(await request.body(), x_signature, secret)
     except ReceiptRejected as rejected:
         raise _rejected(rejected) from None
-    if len(receipts) > MAX_RECEIPTS:
-        raise _rejected(
-            ReceiptRejected(422, f"receipts: at most {MAX_RECEIPTS} receipts per request.")
-        )
-    accepted, held = await service.apply_receipts(
-        unit, receipts, channel="sms", source=service.SMS_SOURCE
-    )
-    return ReceiptsAccepted(accepted=accepted, held=held)
+    return await _record(unit, receipts, channel="sms", source=service.SMS_SOURCE)
 
 
 @router.post(
@@ -277,41 +290,19 @@ async def sms_receipts(
     openapi_extra={"requestBody": EMAIL_RECEIPTS_BODY},
 )
 async def email_receipts(
-    request: Request,
-    unit: Unit,
-    settings: Settings,
-    x_signature: Annotated[
-        str | None,
-        Header(
-            description="`sha256=<hex HMAC-SHA256 of the body>` with the receipt secret.",
-            examples=["sha256=5d41402abc4b2a76b9719d911017c592"],
-        ),
-    ] = None,
+    request: Request, unit: Unit, settings: Settings, x_signature: ReceiptSignature = None
 ) -> ReceiptsAccepted:
     """`message_id` is the Message-ID of the email (with or without its angle brackets);
     `bounced` ends the delivery as bounced with its reason, and a repeated event changes
     nothing."""
-    secret = settings.email_receipt_secret
-    if secret is None and settings.environment == "production":
-        raise service_unavailable(
-            "Email receipts are not configured (NOTIFIER_EMAIL_RECEIPT_SECRET)."
-        )
+    secret = _receipt_secret(
+        settings.email_receipt_secret, settings, "Email receipts", "NOTIFIER_EMAIL_RECEIPT_SECRET"
+    )
     try:
-        receipts = email_channel.parse_receipts(
-            await request.body(),
-            x_signature,
-            secret.get_secret_value() if secret is not None else None,
-        )
+        receipts = email_channel.parse_receipts(await request.body(), x_signature, secret)
     except ReceiptRejected as rejected:
         raise _rejected(rejected) from None
-    if len(receipts) > MAX_RECEIPTS:
-        raise _rejected(
-            ReceiptRejected(422, f"receipts: at most {MAX_RECEIPTS} receipts per request.")
-        )
-    accepted, held = await service.apply_receipts(
-        unit, receipts, channel="email", source=service.EMAIL_SOURCE
-    )
-    return ReceiptsAccepted(accepted=accepted, held=held)
+    return await _record(unit, receipts, channel="email", source=service.EMAIL_SOURCE)
 
 
 @router.post(
@@ -323,39 +314,23 @@ async def email_receipts(
     openapi_extra={"requestBody": DSN_BODY},
 )
 async def email_bounce_report(
-    request: Request,
-    unit: Unit,
-    settings: Settings,
-    x_signature: Annotated[
-        str | None,
-        Header(
-            description="`sha256=<hex HMAC-SHA256 of the body>` with the email receipt secret.",
-            examples=["sha256=5d41402abc4b2a76b9719d911017c592"],
-        ),
-    ] = None,
+    request: Request, unit: Unit, settings: Settings, x_signature: ReceiptSignature = None
 ) -> ReceiptsAccepted:
-    """For whatever reads the mailbox bounces come back to: post each report as it came. A
-    `failed` recipient bounces the email the report returns the Message-ID of (reason: the
-    status code, such as `5.1.1`), `delivered` or `relayed` marks it delivered, `delayed` says
-    nothing yet. The same report posted twice is recorded once."""
-    secret = settings.email_receipt_secret
-    if secret is None and settings.environment == "production":
-        raise service_unavailable(
-            "Email receipts are not configured (NOTIFIER_EMAIL_RECEIPT_SECRET)."
-        )
+    """For whatever reads the mailbox bounces come back to: post each report as it came,
+    signed with the email receipt secret. A `failed` recipient bounces the email the report
+    returns the Message-ID of (reason: the status code, such as `5.1.1`), `delivered` or
+    `relayed` marks it delivered, `delayed` says nothing yet. The same report posted twice is
+    recorded once."""
+    secret = _receipt_secret(
+        settings.email_receipt_secret, settings, "Email receipts", "NOTIFIER_EMAIL_RECEIPT_SECRET"
+    )
     try:
         receipts = bounces.parse_report(
-            await request.body(),
-            x_signature,
-            secret.get_secret_value() if secret is not None else None,
-            received_at=unit.clock.now(),
+            await request.body(), x_signature, secret, received_at=unit.clock.now()
         )
     except ReceiptRejected as rejected:
         raise _rejected(rejected) from None
-    accepted, held = await service.apply_receipts(
-        unit, receipts, channel="email", source=service.EMAIL_SOURCE
-    )
-    return ReceiptsAccepted(accepted=accepted, held=held)
+    return await _record(unit, receipts, channel="email", source=service.EMAIL_SOURCE)
 
 
 def _rejected(rejected: ReceiptRejected) -> Problem:

@@ -15,7 +15,7 @@ from pipeline.intake.schemas import (
     BulkRowResult,
 )
 from pipeline.jobs.dependencies import VisibleJob
-from shared.events.pipeline import Actor
+from pipeline.results.service import actor_of
 from shared.http.app import json_response
 from shared.http.dependencies import IdempotencyDep, KeyringDep, Staff, Unit
 from shared.problems import conflict, error_responses
@@ -179,6 +179,6 @@ async def update_application_candidate(
         keyring=keyring,
         candidate_id=application.candidate_id,
         body=body,
-        actor=Actor(kind=principal.role.value, id=principal.subject),
+        actor=actor_of(principal),
     )
     return json_response(candidate, headers={"Cache-Control": "no-store"})
