@@ -1,5 +1,5 @@
 """The bench service's spec: schema ``bench``, the ``bench.tick.v1`` event it emits to itself,
-and a handler that inserts one row per tick and notes the moment that row committed.
+and a batch handler that inserts one row per tick and notes the moment those rows committed.
 
 Commit moments are kept in this process (``time.time()`` read after COMMIT returns) and served
 by ``GET /v1/bench/commits``, so the benchmark compares them with its writer's commit moments
@@ -91,14 +91,26 @@ def _note_commit(session: Session) -> None:
             commits[run].append((seq, moment))
 
 
-@handlers.on(TickV1, name="bench.record_tick")
-async def record_tick(unit: UnitOfWork, event: ReceivedEvent[TickV1]) -> None:
-    run, seq = event.data.run, event.data.seq
+@handlers.on_batch(TickV1, name="bench.record_tick")
+async def record_ticks(unit: UnitOfWork, events: list[ReceivedEvent[TickV1]]) -> None:
+    """One row per tick, all of the consumer's batch in one statement: the way the services'
+    handlers of frequent events are written (``on_batch``)."""
+    moment = time.time()
     await unit.session.execute(
         _record,
-        {"event_id": event.envelope.id, "run": run, "seq": seq, "handled_at": time.time()},
+        [
+            {
+                "event_id": event.envelope.id,
+                "run": event.data.run,
+                "seq": event.data.seq,
+                "handled_at": moment,
+            }
+            for event in events
+        ],
     )
-    unit.session.info.setdefault(_TICKS, []).append((run, seq))
+    unit.session.info.setdefault(_TICKS, []).extend(
+        (event.data.run, event.data.seq) for event in events
+    )
 
 
 class Commits(BaseModel):
