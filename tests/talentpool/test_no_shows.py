@@ -128,6 +128,14 @@ async def test_of_500_invited_exactly_the_72_who_never_completed_are_listed(
     assert first.status_code == 200, first.text
     assert first.json()["count"] == 72
     assert len(first.json()["items"]) == 10
+    # Every page carries the whole group's size, read in the page's own statement.
+    second = await _list(service, job_id, limit=10, cursor=first.json()["next_cursor"], **window)
+    assert second.json()["count"] == 72
+    assert len(second.json()["items"]) == 10
+    nobody = await _list(
+        service, job_id, **_window(start - timedelta(days=9), start - timedelta(days=8))
+    )
+    assert nobody.json() == {"count": 0, "items": [], "next_cursor": None}
     assert len(listed) == 72
     assert {item["profile_id"]: item["application_id"] for item in listed} == no_show_applications
     assert [item["invited_at"] for item in listed] == sorted(item["invited_at"] for item in listed)

@@ -104,15 +104,17 @@ async def page(
     session: AsyncSession, *, job: Job, window: Window, params: PageParams, now: datetime
 ) -> tuple[list[NoShow], str | None, int]:
     """One page of the group, by invitation time, each with their history; and the group's
-    size."""
-    statement = _group(job.id, window)
-    count = await session.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
+    size, counted in the page's own statement so the two agree (one snapshot)."""
+    group = _group(job.id, window)
+    size = sa.select(sa.func.count()).select_from(group.subquery())
     rows, next_cursor = await paginate(
         session,
-        statement,
+        group.add_columns(size.scalar_subquery().label("group_size")),
         order_by=[ApplicationRecord.ai_invited_at, ApplicationRecord.id],
         params=params,
     )
+    # A page past the end has no row to carry the size.
+    count = rows[0].group_size if rows else await session.scalar(size)
     items = [
         NoShow(
             application_id=row.id,
