@@ -16,7 +16,7 @@ if it is a workday, otherwise the end of the next workday.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -122,6 +122,32 @@ class BusinessCalendar:
         zone = _zone(tz)
         local_day = start.astimezone(zone).date()
         return datetime.combine(self.add_workdays(local_day, days), END_OF_DAY, tzinfo=zone)
+
+    def add_business_hours(self, start: datetime, hours: int, tz: str = DEFAULT_TZ) -> datetime:
+        """The moment ``hours`` hours after ``start`` counting only time on workdays in ``tz``
+        (whole days, midnight to midnight): weekends and holidays do not count, a make-up
+        Saturday does. From a day off, counting begins at the next workday's midnight. An SLA of
+        24 hours begun on a Friday at 15:00 is due on Monday at 15:00."""
+        if start.tzinfo is None:
+            raise ValueError("start must be timezone-aware")
+        if hours < 0 or hours > 24 * MAX_BUSINESS_DAYS:
+            raise ValueError(f"hours must be between 0 and {24 * MAX_BUSINESS_DAYS}")
+        zone = _zone(tz)
+        moment = start.astimezone(zone)
+        day = moment.date()
+        if not self.is_workday(day):
+            day = self.next_workday(day)
+            moment = datetime.combine(day, time(0), tzinfo=zone)
+        left = timedelta(hours=hours)
+        while True:
+            # Differences taken in UTC, so a day with a clock change has its real length.
+            day_ends = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+            available = day_ends.astimezone(UTC) - moment.astimezone(UTC)
+            if left <= available:
+                return (moment.astimezone(UTC) + left).astimezone(zone)
+            left -= available
+            day = self.next_workday(day)
+            moment = datetime.combine(day, time(0), tzinfo=zone)
 
     def business_days_between(self, start: date, end: date) -> int:
         """The number of workdays in (``start``, ``end``]; negative when ``end`` is before

@@ -350,6 +350,25 @@ async def test_approver_past_the_sla_is_escalated_once_to_the_policys_people(
     assert (await approve(timed.client, result["id"], sub=LEAD)).status_code == 200
 
 
+async def test_the_sla_counts_workday_hours_so_nobody_is_escalated_over_a_weekend(
+    timed: Running, db: asyncpg.Connection, clock: ManualClock
+) -> None:
+    # Friday 2026-03-06 at 17:00 in Shanghai: 7 hours of the SLA that day, 1 more on Monday.
+    clock.set(datetime(2026, 3, 6, 9, 0, tzinfo=UTC))
+    _, result = await _pending(timed, db)
+    [pending] = await _approvals(timed, LEAD)
+    assert pending["due_at"] == "2026-03-08T17:00:00Z"  # Monday 01:00 in Shanghai
+    # The second approver's full SLA follows on Monday.
+    assert result["expected_by"] == "2026-03-09T01:00:00Z"
+
+    clock.set(datetime(2026, 3, 8, 16, 59, tzinfo=UTC))  # the whole weekend has passed
+    assert await timed.runtime.tick_timers() == 0
+    clock.advance(timedelta(minutes=1))
+    assert await timed.runtime.tick_timers() == 1
+    [escalated] = await outbox(db, APPROVAL_ESCALATED)
+    assert escalated["data"]["escalated_at"] == "2026-03-08T17:00:00Z"
+
+
 async def test_escalation_goes_to_the_job_owners_when_the_policy_names_nobody(
     timed: Running, db: asyncpg.Connection, clock: ManualClock
 ) -> None:

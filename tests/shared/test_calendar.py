@@ -194,3 +194,58 @@ def test_adding_one_by_one_is_the_same_as_adding_all_at_once(start: date, days: 
         stepwise = CHINA.add_workdays(stepwise, 1)
 
     assert stepwise == CHINA.add_workdays(start, days)
+
+
+# Hours counted on workdays
+
+
+def _workday_hours(calendar: BusinessCalendar, start: datetime, end: datetime) -> timedelta:
+    """How much of [start, end) falls on workdays in Shanghai, day by day (the reference)."""
+    total = timedelta()
+    day = start.astimezone(SHANGHAI).date()
+    while datetime.combine(day, time(0), tzinfo=SHANGHAI) < end:
+        if calendar.is_workday(day):
+            day_start = datetime.combine(day, time(0), tzinfo=SHANGHAI)
+            day_end = day_start + timedelta(days=1)
+            overlap = min(end, day_end) - max(start, day_start)
+            total += max(overlap, timedelta())
+        day += timedelta(days=1)
+    return total
+
+
+@pytest.mark.parametrize(
+    ("start", "hours", "due"),
+    [
+        (at(date(2026, 3, 6), 15), 24, at(date(2026, 3, 9), 15)),  # Friday -> Monday
+        (at(date(2026, 3, 7), 10), 8, at(date(2026, 3, 9), 8)),  # from a Saturday: Monday's 0:00
+        (at(date(2026, 9, 30), 20), 8, at(date(2026, 10, 8), 4)),  # over National Day week
+        (at(date(2026, 10, 9), 12), 24, at(date(2026, 10, 10), 12)),  # a make-up Saturday counts
+        (at(date(2026, 3, 9), 9), 0, at(date(2026, 3, 9), 9)),
+    ],
+)
+def test_hours_count_only_on_workdays(start: datetime, hours: int, due: datetime) -> None:
+    assert CHINA.add_business_hours(start, hours) == due
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1), timezones=st.just(UTC)
+    ),
+    st.integers(min_value=1, max_value=720),
+)
+def test_business_hours_are_exactly_the_workday_time_between_start_and_due(
+    start: datetime, hours: int
+) -> None:
+    due = CHINA.add_business_hours(start, hours)
+
+    assert _workday_hours(CHINA, start, due) == timedelta(hours=hours)
+    assert due >= start + timedelta(hours=hours)
+    # The due moment ends workday time: the instant before it is on a workday.
+    assert CHINA.is_workday((due - timedelta(microseconds=1)).astimezone(SHANGHAI).date())
+
+
+def test_business_hours_refuse_a_naive_start_or_a_negative_count() -> None:
+    with pytest.raises(ValueError, match="aware"):
+        CHINA.add_business_hours(datetime(2026, 3, 9, 9), 1)
+    with pytest.raises(ValueError, match="hours"):
+        CHINA.add_business_hours(at(date(2026, 3, 9)), -1)

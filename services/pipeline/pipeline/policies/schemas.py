@@ -29,7 +29,9 @@ class ReleasePolicyIn(RequestModel):
         default=24,
         ge=1,
         le=720,
-        description="Hours (wall clock) each approver has before being escalated.",
+        description="Hours each approver has before being escalated, counted on workdays "
+        "only (China's calendar with the overrides, Asia/Shanghai): 24 hours from a Friday at "
+        "15:00 end on Monday at 15:00.",
         examples=[24],
     )
     escalate_to: list[Subject] = Field(

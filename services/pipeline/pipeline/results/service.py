@@ -27,6 +27,7 @@ from pipeline.applications.transitions import (
     TransitionRefused,
     plan,
 )
+from pipeline.calendar.service import load_calendar
 from pipeline.jobs.models import Job
 from pipeline.policies.service import Policy, policy_for, require_active_reason
 from pipeline.results import chain
@@ -194,11 +195,14 @@ async def _open_step(
     waiting: int,
     now: datetime,
 ) -> None:
-    """Make it ``step``'s turn: due after the SLA, escalated then, announced now."""
+    """Make it ``step``'s turn: due after the SLA (in workday hours), escalated then, announced
+    now."""
     step.state = "pending"
-    step.due_at = chain.step_due(now, policy.step_sla_hours)
+    # Read afresh (a few rows): a step opens rarely, and an override entered a moment ago counts.
+    calendar = await load_calendar(unit.session)
+    step.due_at = chain.step_due(calendar, now, policy.step_sla_hours)
     result.expected_by = chain.expected_by(
-        step.due_at, waiting, policy.step_sla_hours, result.release_at
+        calendar, step.due_at, waiting, policy.step_sla_hours, result.release_at
     )
     result.updated_at = now
     await unit.session.flush()
