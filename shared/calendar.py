@@ -127,13 +127,15 @@ class BusinessCalendar:
         """The moment ``hours`` hours after ``start`` counting only time on workdays in ``tz``
         (whole days, midnight to midnight): weekends and holidays do not count, a make-up
         Saturday does. From a day off, counting begins at the next workday's midnight. An SLA of
-        24 hours begun on a Friday at 15:00 is due on Monday at 15:00."""
+        24 hours begun on a Friday at 15:00 is due on Monday at 15:00; zero hours is ``start``."""
         if start.tzinfo is None:
             raise ValueError("start must be timezone-aware")
         if hours < 0 or hours > 24 * MAX_BUSINESS_DAYS:
             raise ValueError(f"hours must be between 0 and {24 * MAX_BUSINESS_DAYS}")
         zone = _zone(tz)
         moment = start.astimezone(zone)
+        if hours == 0:  # nothing to count, even from a day off (or the midnight ending a workday)
+            return moment
         day = moment.date()
         if not self.is_workday(day):
             day = self.next_workday(day)

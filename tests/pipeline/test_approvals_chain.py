@@ -22,6 +22,14 @@ EVERY_DAY = BusinessCalendar(
 )
 
 
+def test_with_no_step_waiting_the_chain_is_expected_when_the_current_step_is_due() -> None:
+    # Due at the midnight that ends a Friday: the end of the chain is that moment, not Monday.
+    friday_ends = datetime(2026, 3, 6, 16, tzinfo=UTC)
+
+    assert expected_by(CHINA, friday_ends, 0, 8, None) == friday_ends
+    assert expected_by(CHINA, friday_ends, 1, 8, None) == datetime(2026, 3, 9, 0, tzinfo=UTC)
+
+
 def test_an_approver_whose_turn_began_on_friday_afternoon_is_due_on_monday() -> None:
     friday_3pm_shanghai = datetime(2026, 3, 6, 7, tzinfo=UTC)
 

@@ -221,6 +221,7 @@ def _workday_hours(calendar: BusinessCalendar, start: datetime, end: datetime) -
         (at(date(2026, 9, 30), 20), 8, at(date(2026, 10, 8), 4)),  # over National Day week
         (at(date(2026, 10, 9), 12), 24, at(date(2026, 10, 10), 12)),  # a make-up Saturday counts
         (at(date(2026, 3, 9), 9), 0, at(date(2026, 3, 9), 9)),
+        (at(date(2026, 3, 7), 10), 0, at(date(2026, 3, 7), 10)),  # nothing to count
     ],
 )
 def test_hours_count_only_on_workdays(start: datetime, hours: int, due: datetime) -> None:
