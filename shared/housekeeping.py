@@ -51,11 +51,12 @@ async def prune(
     outbox_retention: timedelta,
     inbox_retention: timedelta,
     timer_retention: timedelta = timedelta(days=30),
+    receipt_retention: timedelta = timedelta(days=30),
     retention: Sequence[Retention] = (),
 ) -> dict[str, int]:
     """Delete published outbox rows, old inbox rows (past the dedupe window), expired
-    idempotency keys, long-finished timers and the service's own rows past their
-    ``retention``."""
+    idempotency keys, long-finished timers, webhook receipts past their dedupe window and the
+    service's own rows past their ``retention``."""
     now = clock.now()
     own = {
         str(kept.table.name): await _delete_in_batches(
@@ -63,6 +64,11 @@ async def prune(
         )
         for kept in retention
     }
+    if infra.webhook_receipts is not None:
+        receipts = infra.webhook_receipts
+        own["webhook_receipts"] = await _delete_in_batches(
+            db, receipts, receipts.c.received_at < now - receipt_retention
+        )
     return own | {
         "outbox": await _delete_in_batches(
             db, infra.outbox, infra.outbox.c.published_at < now - outbox_retention

@@ -270,6 +270,7 @@ class Runtime:
                 self.clock,
                 outbox_retention=timedelta(hours=self.settings.outbox_retention_hours),
                 inbox_retention=timedelta(hours=self.settings.inbox_retention_hours),
+                receipt_retention=timedelta(hours=self.settings.webhook_receipt_retention_hours),
                 retention=self.spec.retention,
             )
         except Exception as exc:

@@ -90,6 +90,9 @@ class ServiceSettings(BaseSettings):
     outbox_retention_hours: float = Field(default=72.0, gt=0)
     inbox_retention_hours: float = Field(default=24.0 * 30, gt=0)
     idempotency_retention_hours: float = Field(default=24.0, gt=0)
+    # A received webhook-id is remembered this long: a sender's retry within it is a replay
+    # (answered, nothing done again). Standard Webhooks senders give up after a few days.
+    webhook_receipt_retention_hours: float = Field(default=24.0 * 30, gt=0)
     housekeeping_interval_s: float = Field(default=300.0, gt=0)
 
     timer_poll_interval_s: float = Field(default=1.0, gt=0)

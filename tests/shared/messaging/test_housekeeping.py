@@ -1,6 +1,6 @@
 """Housekeeping deletes the infrastructure rows that have served their purpose and nothing
 else: published outbox rows past retention, inbox rows past the dedupe window, expired
-idempotency keys and long-finished timers."""
+idempotency keys, long-finished timers and webhook receipts past their dedupe window."""
 
 from __future__ import annotations
 
@@ -66,8 +66,15 @@ async def test_housekeeping_deletes_only_rows_past_their_retention(db: asyncpg.C
             ],
         )
 
+        await db.executemany(
+            "INSERT INTO testkit.webhook_receipts (source, webhook_id, payload, received_at) "
+            "VALUES ('vendor', $1, '{}', now() - $2::interval)",
+            [("msg_old", 31 * DAY), ("msg_recent", 29 * DAY)],
+        )
+
         await service.runtime.housekeeping()
 
+    assert await _keys(db, "SELECT webhook_id FROM testkit.webhook_receipts") == ["msg_recent"]
     assert await _keys(db, "SELECT subject FROM testkit.outbox") == [
         "never-published",
         "published-recently",
