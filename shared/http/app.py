@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from shared.clock import Clock, SystemClock
-from shared.http import health
+from shared.http import health, timers
 from shared.http.errors import install_error_handlers
 from shared.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from shared.logging import configure_logging
@@ -57,10 +57,16 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, service=spec.name)
-    for router in (health.router, *spec.routers):
+    for router in routers_of(spec):
         _mount(app, router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def routers_of(spec: ServiceSpec) -> tuple[APIRouter, ...]:
+    """Every router a service's app serves, in matching order: health first, the service's own,
+    then the admin timer routes, which are rarely called (routes are matched in order)."""
+    return (health.router, *spec.routers, timers.router)
 
 
 def _mount(app: FastAPI, router: APIRouter) -> None:

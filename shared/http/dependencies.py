@@ -162,6 +162,9 @@ IfMatch = Annotated[int | None, Depends(if_match_version)]
 Staff = Annotated[Principal, Depends(require_role(Role.HR, Role.ADMIN))]
 """HR users and admins (object-level checks still apply on top of this)."""
 
+Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
+"""Admins only."""
+
 
 async def get_keyring(request: Request, runtime: RuntimeDep) -> Keyring:
     """The keyring of the service's personal-data keys, built once per app."""

@@ -14,8 +14,7 @@ from fastapi.routing import APIRoute
 from notifier.app import spec as notifier_spec
 from pipeline.app import spec as pipeline_spec
 from scheduler.app import spec as scheduler_spec
-from shared.http import health
-from shared.http.app import create_app
+from shared.http.app import create_app, routers_of
 from shared.problems import PROBLEM_CONTENT_TYPE
 from shared.service import ServiceSpec
 from talentpool.app import spec as talentpool_spec
@@ -111,7 +110,7 @@ def test_every_route_states_its_summary_rather_than_a_generated_one(spec: Servic
     # FastAPI would otherwise make one up from the function name.
     routes = [
         route
-        for router in (*spec.routers, health.router)
+        for router in routers_of(spec)
         for route in router.routes
         if isinstance(route, APIRoute)
     ]
@@ -134,7 +133,7 @@ def test_routes_served_from_the_app_router_publish_what_include_router_would(
     # create_app serves the routers' routes from one flat list (cheaper to match than
     # FastAPI's included routers); the published operations must be exactly the same.
     included = FastAPI(title=spec.title, version=spec.version)
-    for router in (health.router, *spec.routers):
+    for router in routers_of(spec):
         included.include_router(router)
     flat = create_app(spec)
     assert get_openapi(title=spec.title, version=spec.version, routes=flat.routes) == (

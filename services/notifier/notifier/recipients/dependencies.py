@@ -13,7 +13,6 @@ from shared.auth.principal import Principal, Role
 from shared.http.dependencies import CurrentPrincipal, Unit, require_role
 from shared.problems import forbidden, not_found
 
-Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
 StaffMember = Annotated[Principal, Depends(require_role(Role.HR, Role.INTERVIEWER, Role.ADMIN))]
 """Anyone who works here: HR, interviewers and admins (not other services)."""
 

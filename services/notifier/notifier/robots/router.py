@@ -7,12 +7,11 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from notifier.endpoints.dependencies import Settings
-from notifier.recipients.dependencies import Admin
 from notifier.robots import service
 from notifier.robots.models import ChatRobot
 from notifier.robots.schemas import ChatRobotCreate, ChatRobotRead, ChatRobotUpdate
 from shared.http.app import json_response
-from shared.http.dependencies import IdempotencyDep, KeyringDep, Unit
+from shared.http.dependencies import Admin, IdempotencyDep, KeyringDep, Unit
 from shared.http.pagination import Page, PageQuery
 from shared.problems import error_responses, not_found
 

@@ -2,21 +2,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Path
 from starlette.responses import Response
 
 from notifier.rules import service
 from notifier.rules.models import Rule
 from notifier.rules.schemas import RuleRead, RuleWrite
-from shared.auth.principal import Principal, Role
 from shared.http.app import json_response
-from shared.http.dependencies import IfMatch, Staff, Unit, require_role
+from shared.http.dependencies import Admin, IfMatch, Staff, Unit
 from shared.http.pagination import Page, PageQuery
 from shared.problems import Problem, error_responses
 
 router = APIRouter(prefix="/v1/rules", tags=["rules"])
 
-Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
 
 _KIND = Path(
     max_length=64, description="A notification kind (`notifier.kinds`).", examples=["offer"]

@@ -6,11 +6,8 @@ from typing import Annotated, Any, cast
 from fastapi import Depends, Header, Path, Request
 
 from pipeline.settings import PipelineSettings
-from shared.auth.principal import Principal, Role
 from shared.auth.webhooks import WebhookVerifier
-from shared.http.dependencies import RuntimeDep, require_role
-
-Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
+from shared.http.dependencies import RuntimeDep
 
 
 @dataclass(frozen=True)

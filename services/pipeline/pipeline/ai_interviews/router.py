@@ -6,7 +6,7 @@ from fastapi import APIRouter, Body, Path, Query, Request
 from starlette.responses import Response
 
 from pipeline.ai_interviews import service
-from pipeline.ai_interviews.dependencies import Admin, VerifiedDelivery
+from pipeline.ai_interviews.dependencies import VerifiedDelivery
 from pipeline.ai_interviews.schemas import (
     DELIVERY_EXAMPLES,
     AiInterviewDelivery,
@@ -16,7 +16,7 @@ from pipeline.ai_interviews.schemas import (
 )
 from pipeline.applications.dependencies import VisibleApplication
 from shared.http.app import json_response
-from shared.http.dependencies import RuntimeDep, Unit
+from shared.http.dependencies import Admin, RuntimeDep, Unit
 from shared.http.errors import render
 from shared.http.pagination import Page, PageQuery
 from shared.problems import Problem, error_responses

@@ -3,21 +3,19 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Request
 from starlette.responses import Response
 
 from pipeline.calendar import service
 from pipeline.calendar.dependencies import calendar_cache
 from pipeline.calendar.schemas import CalendarDayIn, CalendarDayRead, CalendarYearRead
-from shared.auth.principal import Principal, Role
 from shared.calendar import BUNDLED_YEARS
 from shared.http.app import json_response
-from shared.http.dependencies import Staff, Unit, require_role
+from shared.http.dependencies import Admin, Staff, Unit
 from shared.problems import error_responses, not_found
 
 router = APIRouter(tags=["calendar"])
 
-Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
 Day = Annotated[date, Path(description="The day, as YYYY-MM-DD.", examples=["2027-10-01"])]
 
 

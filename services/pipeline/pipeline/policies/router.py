@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 from starlette.responses import Response
 
 from pipeline.policies import service
@@ -14,15 +14,13 @@ from pipeline.policies.schemas import (
     ReleasePolicyIn,
     ReleasePolicyRead,
 )
-from shared.auth.principal import Principal, Role
 from shared.http.app import json_response
-from shared.http.dependencies import IfMatch, Staff, Unit, require_role
+from shared.http.dependencies import Admin, IfMatch, Staff, Unit
 from shared.http.pagination import Page, PageQuery
 from shared.problems import error_responses
 
 router = APIRouter(tags=["policies"])
 
-Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
 JobType = Annotated[
     str, Path(pattern=JOB_TYPE_PATTERN, description="The job type.", examples=["core"])
 ]

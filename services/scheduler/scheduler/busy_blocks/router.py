@@ -15,11 +15,11 @@ from scheduler.busy_blocks.schemas import (
     BusyBlockRead,
     FeedImportResult,
 )
-from scheduler.interviewers.dependencies import Admin, RangeQuery, ReadableTime, WritableTime
+from scheduler.interviewers.dependencies import RangeQuery, ReadableTime, WritableTime
 from scheduler.rooms import service as rooms_service
 from scheduler.rooms.models import Room
 from shared.http.app import json_response
-from shared.http.dependencies import IdempotencyDep, Staff, Unit
+from shared.http.dependencies import Admin, IdempotencyDep, Staff, Unit
 from shared.http.pagination import Page, PageQuery
 from shared.problems import Problem, error_responses, not_found
 from shared.unit import UnitOfWork

@@ -13,9 +13,8 @@ from scheduler.calendars.schemas import (
     CalendarDayRead,
     CalendarRead,
 )
-from scheduler.interviewers.dependencies import Admin
 from shared.http.app import json_response
-from shared.http.dependencies import IdempotencyDep, Staff, Unit
+from shared.http.dependencies import Admin, IdempotencyDep, Staff, Unit
 from shared.http.pagination import Page, PageQuery
 from shared.problems import error_responses
 

@@ -18,10 +18,9 @@ from scheduler.interviewers.models import Interviewer
 from scheduler.interviewers.schemas import check_range
 from scheduler.interviewers.service import invalid
 from shared.auth.principal import Principal, Role
-from shared.http.dependencies import CurrentPrincipal, Unit, require_role
+from shared.http.dependencies import Admin, CurrentPrincipal, Unit
 from shared.problems import forbidden, not_found
 
-Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
 """Admins only: resources, calendars and pools are theirs to change."""
 
 InterviewerId = Annotated[uuid.UUID, Path(description="The interviewer's id.")]

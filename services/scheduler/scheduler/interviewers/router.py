@@ -8,7 +8,6 @@ from starlette.responses import Response
 
 from scheduler.interviewers import service
 from scheduler.interviewers.dependencies import (
-    Admin,
     LockedInterviewer,
     MyInterviewer,
     RangeQuery,
@@ -26,7 +25,7 @@ from scheduler.interviewers.schemas import (
     PoolCreate,
 )
 from shared.http.app import json_response
-from shared.http.dependencies import IdempotencyDep, IfMatch, Staff, Unit
+from shared.http.dependencies import Admin, IdempotencyDep, IfMatch, Staff, Unit
 from shared.http.pagination import Page, PageQuery
 from shared.problems import error_responses, not_found
 from shared.unit import UnitOfWork

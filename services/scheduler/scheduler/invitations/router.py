@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Body, Header, Path, Query, Request
 from starlette.responses import Response, StreamingResponse
 
 from scheduler.interviews.models import Interview
@@ -46,15 +46,14 @@ from scheduler.jobs.dependencies import require_visible_job
 from scheduler.jobs.models import Job
 from scheduler.proposals.models import Proposal
 from scheduler.settings import SchedulerSettings
-from shared.auth.principal import Principal, Role
 from shared.http.app import json_response
 from shared.http.dependencies import (
+    Admin,
     IdempotencyDep,
     IfMatch,
     RuntimeDep,
     Staff,
     Unit,
-    require_role,
 )
 from shared.http.errors import render
 from shared.http.idempotency import Idempotency
@@ -64,7 +63,6 @@ from shared.unit import UnitOfWork
 
 router = APIRouter(tags=["invitations"])
 
-Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
 Group = Annotated[
     str, Path(pattern=GROUP_PATTERN, description="The candidate group.", examples=["campus"])
 ]

@@ -6,12 +6,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from scheduler.interviewers.dependencies import Admin
 from scheduler.rooms import service
 from scheduler.rooms.models import Room
 from scheduler.rooms.schemas import RoomCreate, RoomRead, RoomUpdate
 from shared.http.app import json_response
-from shared.http.dependencies import IdempotencyDep, IfMatch, Staff, Unit
+from shared.http.dependencies import Admin, IdempotencyDep, IfMatch, Staff, Unit
 from shared.http.pagination import Page, PageQuery
 from shared.problems import error_responses, not_found
 
