@@ -447,26 +447,37 @@ async def test_the_message_summary_counts_hrs_unread_messages(
 
 
 @pytest.mark.parametrize(
-    ("accept_language", "locale", "label"),
+    ("candidate_locale", "accept_language", "locale", "label"),
     [
-        (None, "zh-CN", "AI面试"),
-        ("en", "en", "AI interview"),
-        ("en-US,en;q=0.9,zh-CN;q=0.8", "en", "AI interview"),
-        ("fr-FR, en;q=0.5", "en", "AI interview"),
-        ("zh-TW,en;q=0.9", "zh-CN", "AI面试"),
-        ("de", "zh-CN", "AI面试"),
-        ("en;q=0.3, zh;q=0.7", "zh-CN", "AI面试"),
-        (";;;q=abc", "zh-CN", "AI面试"),
+        ("zh-CN", None, "zh-CN", "AI面试"),
+        ("zh-CN", "en", "en", "AI interview"),
+        ("zh-CN", "en-US,en;q=0.9,zh-CN;q=0.8", "en", "AI interview"),
+        ("zh-CN", "fr-FR, en;q=0.5", "en", "AI interview"),
+        ("zh-CN", "zh-TW,en;q=0.9", "zh-CN", "AI面试"),
+        ("zh-CN", "de", "zh-CN", "AI面试"),
+        ("zh-CN", "en;q=0.3, zh;q=0.7", "zh-CN", "AI面试"),
+        ("zh-CN", ";;;q=abc", "zh-CN", "AI面试"),
+        # Without a header naming zh or en, the language the candidate applied in.
+        ("en", None, "en", "AI interview"),
+        ("en", "de", "en", "AI interview"),
+        ("en", ";;;q=abc", "en", "AI interview"),
+        ("en", "zh-CN", "zh-CN", "AI面试"),
     ],
 )
-async def test_the_view_is_in_the_language_asked_for_defaulting_to_chinese(
+async def test_the_view_is_in_the_language_asked_for_else_the_candidates_own(
     portal: Running,
     db: asyncpg.Connection,
+    candidate_locale: str,
     accept_language: str | None,
     locale: str,
     label: str,
 ) -> None:
     arranged = await make_application(db)
+    await db.execute(
+        "UPDATE pipeline.candidates SET locale = $1 WHERE id = $2",
+        candidate_locale,
+        arranged.candidate_id,
+    )
     issued = await issue_link(portal.client, arranged.application_id)
     headers = bearer(issued["token"])
     if accept_language is not None:

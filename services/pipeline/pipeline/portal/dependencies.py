@@ -93,12 +93,14 @@ async def request_locale(
     accept_language: Annotated[
         str | None,
         Header(
-            description="zh-CN or en (the best match of the header); zh-CN by default.",
+            description="zh-CN or en (the best match of the header); without either, the "
+            "language the candidate chose when applying.",
             examples=["en-US,en;q=0.9"],
         ),
     ] = None,
-) -> i18n.Locale:
-    return i18n.negotiate(accept_language)
+) -> i18n.Locale | None:
+    return i18n.requested(accept_language)
 
 
-RequestLocale = Annotated[i18n.Locale, Depends(request_locale)]
+RequestLocale = Annotated[i18n.Locale | None, Depends(request_locale)]
+"""The language the request asks for, or None: then the candidate's own."""

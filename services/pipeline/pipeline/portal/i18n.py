@@ -15,8 +15,14 @@ DEFAULT_LOCALE: Locale = "zh-CN"
 def negotiate(accept_language: str | None) -> Locale:
     """The best of zh-CN and en for an ``Accept-Language`` header; zh-CN when neither is asked
     for (or the header is missing or malformed)."""
+    return requested(accept_language) or DEFAULT_LOCALE
+
+
+def requested(accept_language: str | None) -> Locale | None:
+    """The best of zh-CN and en for an ``Accept-Language`` header; None when it asks for
+    neither (or is missing or malformed)."""
     if not accept_language:
-        return DEFAULT_LOCALE
+        return None
     best: tuple[float, int, Locale] | None = None
     for position, part in enumerate(accept_language.split(",")[:20]):
         tag, _, params = part.strip().partition(";")
@@ -34,7 +40,7 @@ def negotiate(accept_language: str | None) -> Locale:
         # Higher quality wins; at equal quality the earlier one.
         if best is None or (quality, -position) > (best[0], -best[1]):
             best = (quality, position, locale)
-    return best[2] if best else DEFAULT_LOCALE
+    return best[2] if best else None
 
 
 STATUS: dict[str, dict[Locale, str]] = {

@@ -130,7 +130,7 @@ async def get_my_application(
     return json_response(
         view,
         headers={
-            "Content-Language": locale,
+            "Content-Language": view.locale,
             "Vary": "Accept-Language",
             "Cache-Control": "no-store",
         },

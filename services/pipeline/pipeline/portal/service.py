@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pipeline.ai_interviews.models import AiInterview
 from pipeline.applications.models import Application, StageChange
+from pipeline.candidates.models import Candidate
 from pipeline.jobs.models import Job
 from pipeline.messages.models import Message
 from pipeline.policies.models import RejectionReason
@@ -81,6 +82,7 @@ def link_read(record: LinkRecord, now: datetime) -> LinkRead:
 # ORM's compile and loading steps on every execution, for rows that are plain tuples anyway.
 
 _jobs = cast(sa.Table, Job.__table__)
+_candidates = cast(sa.Table, Candidate.__table__)
 _reasons = cast(sa.Table, RejectionReason.__table__)
 _app = cast(sa.Table, Application.__table__).c
 _job = _jobs.c
@@ -214,8 +216,10 @@ _VIEW = (
         sa.type_coerce(_open_result, JSONB).label("open_result"),
         sa.type_coerce(_ai_interviews, JSONB).label("ai_interviews"),
         sa.type_coerce(_messages, JSONB).label("messages"),
+        _candidates.c.locale.label("candidate_locale"),
     )
     .join(_jobs, _job.id == _app.job_id)
+    .outerjoin(_candidates, _candidates.c.id == _app.candidate_id)
     .outerjoin(_reasons, _reason.code == _app.rejection_reason)
     .where(_app.id == sa.bindparam("application_id"))
 )
@@ -242,12 +246,15 @@ async def view(
     application_id: uuid.UUID,
     calendar: BusinessCalendar,
     now: datetime,
-    locale: i18n.Locale,
+    locale: i18n.Locale | None,
 ) -> PortalView | None:
-    """The candidate's view of their application, or None if it no longer exists."""
+    """The candidate's view of their application, or None if it no longer exists; in
+    ``locale``, or when the request named neither language, in the one the candidate chose."""
     row = (await session.execute(_VIEW, {"application_id": application_id})).first()
     if row is None:
         return None
+    if locale is None:
+        locale = i18n.negotiate(row.candidate_locale)
     zh = locale == "zh-CN"
     stages: list[dict[str, Any]] = row.stages
     names = {stage["key"]: stage["name_zh" if zh else "name_en"] for stage in stages}
