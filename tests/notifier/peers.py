@@ -211,6 +211,12 @@ class SmtpPeer:
         with self._lock:
             return self._held
 
+    @property
+    def refusals_left(self) -> int:
+        """Scripted refusals (``refuse_next``) not answered yet."""
+        with self._lock:
+            return len(self._refusals)
+
     def settings(self, **overrides: Any) -> dict[str, Any]:
         """``NotifierSettings`` fields pointing the email channel at this peer."""
         fields: dict[str, Any] = {"smtp_host": self.host, "smtp_port": self.port}

@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 from aio_pika.abc import AbstractRobustConnection
 
+from notifier.dispatch import dispatcher as dispatcher_module
 from notifier.dispatch.dispatcher import Dispatcher
 from tests.notifier.dispatch_support import World, job_changed, stage_passed, world
 from tests.support.running import wait_for
@@ -320,3 +321,46 @@ async def test_stopping_while_outcomes_are_recorded_finishes_recording_them(
         ("email", "sent"),
         ("in_app", "delivered"),
     ]
+
+
+async def test_an_outcome_that_cannot_be_recorded_does_not_take_the_others_with_it(
+    amqp: AbstractRobustConnection, db: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The email is refused for now (a retry) and its delivery deleted while that outcome waits
+    to be recorded with the in-app delivery's: the batch fails, so each outcome is recorded
+    alone. The in-app delivery is recorded at once, on its first attempt; given up on with the
+    batch, it would have been taken and sent again once its lease ran out."""
+    monkeypatch.setattr(dispatcher_module, "RECORD_GATHER_S", 2.0)  # both in one record
+    async with world(amqp, dispatch_lease_s=1.0) as w:
+        candidate = await w.pipeline.candidate(email="gone@example.com")
+        event = stage_passed(candidate, job_id=uuid.UUID(w.pipeline.job["id"]))
+        application_id = uuid.UUID(event.data["application_id"])
+        w.smtp.refuse_next(451, "4.3.0 Try again later", at="DATA")
+        await w.publish(event)
+
+        async def refused() -> bool:
+            return w.smtp.refusals_left == 0
+
+        await wait_for(refused, timeout=15, what="the email to be refused")
+        deleted = await db.execute(
+            "DELETE FROM notifier.deliveries d USING notifier.notifications n"
+            " WHERE n.id = d.notification_id AND n.application_id = $1 AND d.channel = 'email'",
+            application_id,
+        )
+        assert deleted == "DELETE 1"
+
+        async def in_app() -> asyncpg.Record | None:
+            row: asyncpg.Record | None = await db.fetchrow(
+                "SELECT d.status, d.attempts FROM notifier.deliveries d"
+                " JOIN notifier.notifications n ON n.id = d.notification_id"
+                " WHERE n.application_id = $1 AND d.channel = 'in_app'"
+                " AND d.status <> 'sending'",
+                application_id,
+            )
+            return row
+
+        recorded = await wait_for(in_app, timeout=5, what="the in-app delivery's record")
+        await asyncio.sleep(2.5)  # more than two leases
+        again = await in_app()
+    assert (recorded["status"], recorded["attempts"]) == ("delivered", 1)
+    assert again is not None and again["attempts"] == 1

@@ -71,6 +71,9 @@ _STORE_CONTENT = (
     )
 )
 FLUSH_BATCH = 500
+# Answers that come within this of the first one join its record transaction.
+RECORD_GATHER_S = 0.005
+RECORD_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -555,7 +558,7 @@ class Dispatcher:
     async def _flush_loop(self) -> None:
         while True:
             first = await self._outcomes.get()
-            await asyncio.sleep(0.005)  # let a few more answers join this transaction
+            await asyncio.sleep(RECORD_GATHER_S)  # let a few more answers join this transaction
             batch = [first]
             while len(batch) < FLUSH_BATCH and not self._outcomes.empty():
                 batch.append(self._outcomes.get_nowait())
@@ -572,18 +575,54 @@ class Dispatcher:
             await self._record_safely(batch)
 
     async def _record_safely(self, batch: list[_Outcome]) -> None:
-        for attempt in range(5):
+        """Record a batch, retrying while the database is away. When the database answers and
+        the batch still fails, something in it cannot be recorded (a delivery deleted while it
+        was being sent): each outcome is then recorded alone, so that one neither holds back
+        the others nor takes them down with it. Given up on, a sent message's record would let
+        its lease run out and the message go out again."""
+        for attempt in range(RECORD_ATTEMPTS):
             try:
                 await self.record(batch)
-                self._held.difference_update(outcome.claimed.id for outcome in batch)
-                self._recorded.set()
-                return
             except Exception as exc:
-                log.warning("dispatch.record_failed", error=type(exc).__name__, attempt=attempt + 1)
+                log.warning(
+                    "dispatch.record_failed",
+                    error=type(exc).__name__,
+                    attempt=attempt + 1,
+                    deliveries=len(batch),
+                )
+                if await self._database_answers():
+                    if len(batch) > 1:
+                        for outcome in batch:
+                            await self._record_safely([outcome])
+                        return
+                    if await self._gone(batch[0]):
+                        self._held.discard(batch[0].claimed.id)
+                        log.warning("dispatch.record_skipped", reason="delivery deleted")
+                        return
                 await asyncio.sleep(0.5 * (attempt + 1))
+                continue
+            self._held.difference_update(outcome.claimed.id for outcome in batch)
+            self._recorded.set()
+            return
         # Let the leases run out so the deliveries are taken again: sent at least once.
         self._held.difference_update(outcome.claimed.id for outcome in batch)
         log.error("dispatch.record_gave_up", deliveries=len(batch))
+
+    async def _database_answers(self) -> bool:
+        try:
+            await asyncio.wait_for(self._runtime.db.ping(), timeout=2.0)
+        except Exception:
+            return False
+        return True
+
+    async def _gone(self, outcome: _Outcome) -> bool:
+        """Whether the outcome's delivery no longer exists (nothing left to record)."""
+        try:
+            async with self._runtime.db.sessionmaker() as session:
+                found = await session.scalar(sa.select(_d.id).where(_d.id == outcome.claimed.id))
+        except Exception:
+            return False
+        return found is None
 
     async def record(self, batch: Sequence[_Outcome]) -> None:
         now = self._runtime.clock.now()
