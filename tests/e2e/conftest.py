@@ -3,13 +3,16 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
+from aio_pika.abc import AbstractRobustConnection
 
-from tests.support import processes
+from tests.conftest import SCHEMAS
+from tests.support import broker, database, processes
 from tests.support.running import wait_for
 
 SERVICES = ("pipeline", "scheduler", "notifier", "talentpool")
@@ -45,7 +48,11 @@ class Suite:
 
 
 @pytest.fixture(scope="module")
-def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
+async def suite(
+    tmp_path_factory: pytest.TempPathFactory,
+    admin_connection: asyncpg.Connection,
+    amqp: AbstractRobustConnection,
+) -> AsyncIterator[Suite]:
     log_dir: Path = tmp_path_factory.mktemp("service-logs")
     started: dict[str, processes.ServiceProcess] = {}
     for name in SERVICES:
@@ -59,6 +66,13 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
     finally:
         for service in started.values():
             service.stop()
+        # The services kept working after the last test's cleanup until they stopped (events
+        # still arriving, the dispatcher, timers): what they wrote or published meanwhile must
+        # not leak into the tests that follow.
+        await database.truncate_all(admin_connection, SCHEMAS)
+        await broker.purge(
+            amqp, [name for s in SCHEMAS for name in broker.topology(s).all_queues()]
+        )
 
 
 @pytest.fixture
