@@ -281,12 +281,7 @@ class Runtime:
 
     async def readiness(self) -> dict[str, bool]:
         """Each check this process depends on; ready when all are true."""
-        checks: dict[str, bool] = {}
-        try:
-            await asyncio.wait_for(self.db.ping(), timeout=2)
-            checks["database"] = True
-        except Exception:
-            checks["database"] = False
+        checks: dict[str, bool] = {"database": await self.db.reachable()}
         if self.broker is not None:
             checks["broker"] = self.broker.connected
         if self.consumer is not None and self.broker is not None:

@@ -15,14 +15,8 @@ import asyncpg  # noqa: E402
 import pytest  # noqa: E402
 from aio_pika.abc import AbstractRobustConnection  # noqa: E402
 
-from notifier.app import spec as notifier_spec  # noqa: E402
-from pipeline.app import spec as pipeline_spec  # noqa: E402
-from scheduler.app import spec as scheduler_spec  # noqa: E402
-from talentpool.app import spec as talentpool_spec  # noqa: E402
-from tests.support import broker, database, testkit  # noqa: E402
-
-SPECS = [pipeline_spec, scheduler_spec, notifier_spec, talentpool_spec, testkit.spec]
-SCHEMAS = [spec.name for spec in SPECS]
+from tests.support import broker, cleanup, database, testkit  # noqa: E402
+from tests.support.cleanup import SCHEMAS, SPECS  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -67,10 +61,6 @@ async def _clean_state(
     yield
     if admin_connection.is_closed():
         return
-    await database.truncate_all(admin_connection, SCHEMAS)
-    if "amqp" in request.fixturenames:
-        connection: AbstractRobustConnection = request.getfixturevalue("amqp")
-        await broker.purge(
-            connection, [name for s in SCHEMAS for name in broker.topology(s).all_queues()]
-        )
+    amqp = request.getfixturevalue("amqp") if "amqp" in request.fixturenames else None
+    await cleanup.clean(admin_connection, amqp)
     testkit.attempts.clear()

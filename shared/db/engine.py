@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -77,6 +78,14 @@ class Database:
     async def ping(self) -> None:
         async with self.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
+
+    async def reachable(self, timeout_s: float = 2.0) -> bool:
+        """Whether the database answers a ping within ``timeout_s``."""
+        try:
+            await asyncio.wait_for(self.ping(), timeout=timeout_s)
+        except Exception:
+            return False
+        return True
 
     async def dispose(self) -> None:
         await self.engine.dispose()

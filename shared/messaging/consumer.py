@@ -457,7 +457,7 @@ class Consumer:
                 (outcome,) = await self._handle_batch([item])
                 return outcome
             except Exception:
-                if await self._database_reachable():
+                if await self._db.reachable():
                     raise
             if self._stop_requested.is_set():
                 return None
@@ -466,13 +466,6 @@ class Consumer:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop_requested.wait(), timeout=pause)
             pause = min(2 * pause, 10.0)
-
-    async def _database_reachable(self) -> bool:
-        try:
-            await asyncio.wait_for(self._db.ping(), timeout=2)
-        except Exception:
-            return False
-        return True
 
     async def _retry_or_park(
         self, message: AbstractIncomingMessage, event_type: str, exc: Exception

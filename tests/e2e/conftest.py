@@ -11,8 +11,7 @@ import httpx
 import pytest
 from aio_pika.abc import AbstractRobustConnection
 
-from tests.conftest import SCHEMAS
-from tests.support import broker, database, processes
+from tests.support import cleanup, processes
 from tests.support.running import wait_for
 
 SERVICES = ("pipeline", "scheduler", "notifier", "talentpool")
@@ -69,10 +68,7 @@ async def suite(
         # The services kept working after the last test's cleanup until they stopped (events
         # still arriving, the dispatcher, timers): what they wrote or published meanwhile must
         # not leak into the tests that follow.
-        await database.truncate_all(admin_connection, SCHEMAS)
-        await broker.purge(
-            amqp, [name for s in SCHEMAS for name in broker.topology(s).all_queues()]
-        )
+        await cleanup.clean(admin_connection, amqp)
 
 
 @pytest.fixture

@@ -590,7 +590,7 @@ class Dispatcher:
                     attempt=attempt + 1,
                     deliveries=len(batch),
                 )
-                if await self._database_answers():
+                if await self._runtime.db.reachable():
                     if len(batch) > 1:
                         for outcome in batch:
                             await self._record_safely([outcome])
@@ -607,13 +607,6 @@ class Dispatcher:
         # Let the leases run out so the deliveries are taken again: sent at least once.
         self._held.difference_update(outcome.claimed.id for outcome in batch)
         log.error("dispatch.record_gave_up", deliveries=len(batch))
-
-    async def _database_answers(self) -> bool:
-        try:
-            await asyncio.wait_for(self._runtime.db.ping(), timeout=2.0)
-        except Exception:
-            return False
-        return True
 
     async def _gone(self, outcome: _Outcome) -> bool:
         """Whether the outcome's delivery no longer exists (nothing left to record)."""

@@ -4,7 +4,9 @@ in-app inboxes of staff and candidates."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request
@@ -249,9 +251,31 @@ def _receipt_secret(
     return secret.get_secret_value() if secret is not None else None
 
 
-async def _record(
-    unit: UnitOfWork, receipts: list[Receipt], *, channel: str, source: str
+def _email_secret(settings: NotifierSettings) -> str | None:
+    return _receipt_secret(
+        settings.email_receipt_secret, settings, "Email receipts", "NOTIFIER_EMAIL_RECEIPT_SECRET"
+    )
+
+
+ReceiptParser = Callable[[bytes, str | None, str | None], list[Receipt]]
+
+
+async def _take(
+    request: Request,
+    unit: UnitOfWork,
+    parse: ReceiptParser,
+    signature: str | None,
+    secret: str | None,
+    *,
+    channel: str,
+    source: str,
 ) -> ReceiptsAccepted:
+    """Check and parse a signed receipt body (what the parser refuses is a 401 or 422
+    problem), then record its receipts."""
+    try:
+        receipts = parse(await request.body(), signature, secret)
+    except ReceiptRejected as rejected:
+        raise _rejected(rejected) from None
     if len(receipts) > MAX_RECEIPTS:
         raise _rejected(
             ReceiptRejected(422, f"receipts: at most {MAX_RECEIPTS} receipts per request.")
@@ -274,11 +298,15 @@ async def sms_receipts(
     secret = _receipt_secret(
         settings.sms_receipt_secret, settings, "SMS receipts", "NOTIFIER_SMS_RECEIPT_SECRET"
     )
-    try:
-        receipts = sms_channel.parse_receipts(await request.body(), x_signature, secret)
-    except ReceiptRejected as rejected:
-        raise _rejected(rejected) from None
-    return await _record(unit, receipts, channel="sms", source=service.SMS_SOURCE)
+    return await _take(
+        request,
+        unit,
+        sms_channel.parse_receipts,
+        x_signature,
+        secret,
+        channel="sms",
+        source=service.SMS_SOURCE,
+    )
 
 
 @router.post(
@@ -295,14 +323,15 @@ async def email_receipts(
     """`message_id` is the Message-ID of the email (with or without its angle brackets);
     `bounced` ends the delivery as bounced with its reason, and a repeated event changes
     nothing."""
-    secret = _receipt_secret(
-        settings.email_receipt_secret, settings, "Email receipts", "NOTIFIER_EMAIL_RECEIPT_SECRET"
+    return await _take(
+        request,
+        unit,
+        email_channel.parse_receipts,
+        x_signature,
+        _email_secret(settings),
+        channel="email",
+        source=service.EMAIL_SOURCE,
     )
-    try:
-        receipts = email_channel.parse_receipts(await request.body(), x_signature, secret)
-    except ReceiptRejected as rejected:
-        raise _rejected(rejected) from None
-    return await _record(unit, receipts, channel="email", source=service.EMAIL_SOURCE)
 
 
 @router.post(
@@ -321,16 +350,15 @@ async def email_bounce_report(
     returns the Message-ID of (reason: the status code, such as `5.1.1`), `delivered` or
     `relayed` marks it delivered, `delayed` says nothing yet. The same report posted twice is
     recorded once."""
-    secret = _receipt_secret(
-        settings.email_receipt_secret, settings, "Email receipts", "NOTIFIER_EMAIL_RECEIPT_SECRET"
+    return await _take(
+        request,
+        unit,
+        partial(bounces.parse_report, received_at=unit.clock.now()),
+        x_signature,
+        _email_secret(settings),
+        channel="email",
+        source=service.EMAIL_SOURCE,
     )
-    try:
-        receipts = bounces.parse_report(
-            await request.body(), x_signature, secret, received_at=unit.clock.now()
-        )
-    except ReceiptRejected as rejected:
-        raise _rejected(rejected) from None
-    return await _record(unit, receipts, channel="email", source=service.EMAIL_SOURCE)
 
 
 def _rejected(rejected: ReceiptRejected) -> Problem:
